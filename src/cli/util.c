@@ -1,0 +1,50 @@
+/* Shared helpers for the subcommands: error printing and exit codes. */
+#include "cli/cli.h"
+
+#include <string.h>
+
+int cli_exit_code(dt_status s)
+{
+    switch (s) {
+    case DT_OK:
+        return CLI_OK;
+    case DT_EPARSE:
+    case DT_EINVALID:
+    case DT_ECONFLICT:
+    case DT_ENOTFOUND:
+    case DT_EDENIED:
+    case DT_ESIG:
+    case DT_ELIMIT:
+        return CLI_FAIL;
+    case DT_EARG:
+        return CLI_USAGE;
+    default:
+        return CLI_ERROR;
+    }
+}
+
+int cli_error(const dt_err *err)
+{
+    char text[400];
+    fprintf(stderr, "detente: %s\n", dt_err_text(err, text, sizeof text));
+    return cli_exit_code(err ? err->code : DT_EARG);
+}
+
+bool cli_wants_help(int argc, char **argv, const char *usage)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(usage, stdout);
+            return true;
+        }
+    }
+    return false;
+}
+
+int cli_usage(const char *usage)
+{
+    fputs(usage, stderr);
+    return CLI_USAGE;
+}
