@@ -33,7 +33,8 @@ bool cli_wants_help(int argc, char **argv, const char *usage);
 /* Print usage to stderr and return CLI_USAGE. */
 int cli_usage(const char *usage);
 
-#define CLI_COMMAND(name, fn, summary) int fn(int argc, char **argv, const cli_ctx *ctx);
+#define CLI_COMMAND(name, fn, summary) \
+    __attribute__((weak)) int fn(int argc, char **argv, const cli_ctx *ctx);
 #include "cli/commands.h"
 #undef CLI_COMMAND
 

@@ -38,7 +38,8 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: detente [--home DIR] [--json] COMMAND [ARGS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-18s %s\n", commands[i].name, commands[i].summary);
+        if (commands[i].fn != NULL)
+            fprintf(f, "  %-18s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'detente COMMAND --help' describes a command.\n"
                "exit codes: 0 ok, 1 a problem found (rejected input, failed check),\n"
                "2 usage error, 3 runtime error (I/O, database, network)\n");
@@ -94,7 +95,7 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "--version") == 0)
         return cmd_version(1, argv + 1, &ctx);
     for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
-        if (strcmp(argv[1], commands[k].name) == 0)
+        if (commands[k].fn != NULL && strcmp(argv[1], commands[k].name) == 0)
             return commands[k].fn(argc - 1, argv + 1, &ctx);
     fprintf(stderr, "detente: unknown command '%s' (see 'detente --help')\n", argv[1]);
     return CLI_USAGE;
