@@ -1,0 +1,190 @@
+/* node: one party's running detente — its data directory, configuration,
+ * keys, accounts, and the two doors every object passes through.
+ *
+ * One door in: node_ingest_* is the only way an object enters the store
+ * (TAXII POST, `detente import`, sync pulls, sightings from scans, opinions).
+ * Parsing, validation, markings, signatures (checked or made), the store
+ * transaction, the ledger append and verification triggers happen there and
+ * nowhere else.
+ *
+ * One door out: node_query is the only way an object leaves (TAXII reads,
+ * exports, the dashboard, sync serving). It checks the requester's
+ * permission on the collection and drops everything above the requester's
+ * marking clearance, so no path can serve what it should not.
+ *
+ * Thread safety: a node may be used from many threads (the HTTP server);
+ * ingest serialises its writes through the store's single writer. */
+#ifndef DETENTE_NODE_H
+#define DETENTE_NODE_H
+
+#include "core/core.h"
+#include "store/store.h"
+
+#include <jansson.h>
+#include <sodium.h>
+
+/* TLP levels, least to most restrictive (TLP 2.0; TLP 1.0 WHITE reads as CLEAR). */
+typedef enum node_tlp {
+    NODE_TLP_CLEAR = 0,
+    NODE_TLP_GREEN = 1,
+    NODE_TLP_AMBER = 2,
+    NODE_TLP_AMBER_STRICT = 3,
+    NODE_TLP_RED = 4,
+} node_tlp;
+
+/* "clear", "white", "green", "amber", "amber+strict", "red" (any case). */
+dt_status node_tlp_parse(const char *s, node_tlp *out, dt_err *err);
+const char *node_tlp_name(node_tlp t);
+
+#define NODE_PATH_MAX 1024
+
+/* detente.conf in the data directory (INI, see node_config_load). */
+typedef struct node_config {
+    char listen[128];            /* [server] listen = 127.0.0.1:8470 */
+    char tls_cert[NODE_PATH_MAX];/* [server] tls_cert */
+    char tls_key[NODE_PATH_MAX]; /* [server] tls_key */
+    char title[128];             /* [server] title, discovery title */
+    char api_root[64];           /* [server] api_root = api (the one API root's path segment) */
+    node_tlp default_marking;    /* [node] default_marking = amber */
+    char name[64];               /* [node] name = party-a (the identity's name) */
+    size_t max_content_length;   /* [limits] max_content_length = 10485760 */
+    size_t page_default;         /* [limits] page_default = 100 */
+    size_t page_max;             /* [limits] page_max = 1000 */
+    unsigned sync_interval;      /* [sync] interval = 300 (seconds; 0 disables the loop) */
+    char warninglists[NODE_PATH_MAX]; /* [verify] warninglists = extra directory */
+} node_config;
+
+void node_config_default(node_config *c);
+/* Read home/detente.conf over the defaults. Unknown keys are an error
+ * naming the file, line and key (a typo must not silently do nothing). */
+dt_status node_config_load(const char *home, node_config *out, dt_err *err);
+
+typedef struct node node;
+
+typedef struct node_init_opts {
+    const char *name;            /* identity name; default: the directory's base name */
+    node_tlp default_marking;
+} node_init_opts;
+
+/* Create the data directory (mode 0700) with detente.conf, the Ed25519 key
+ * (key.secret mode 0600, key.public), the store with collection "default",
+ * and the node's identity and detente's extension-definition objects (signed,
+ * ledgered). DT_ECONFLICT if home already holds a node. */
+dt_status node_init(const char *home, const node_init_opts *opts, dt_err *err);
+
+/* Open an initialised node. Refuses (DT_EDENIED) to use a secret key file
+ * readable or writable by group or others. */
+dt_status node_open(const char *home, node **out, dt_err *err);
+void node_close(node *n);
+store *node_store(node *n);
+const node_config *node_conf(const node *n);
+const char *node_home(const node *n);
+/* The node's identity id ("identity--...") and public key. */
+const char *node_identity_id(const node *n);
+const uint8_t *node_public_key(const node *n); /* crypto_sign_PUBLICKEYBYTES */
+
+/* Who is asking. LOCAL is the operator at the machine (the CLI): every
+ * collection, every marking. */
+typedef enum node_principal_kind {
+    NODE_PRINCIPAL_LOCAL = 0,
+    NODE_PRINCIPAL_USER = 1,
+    NODE_PRINCIPAL_PEER = 2,
+    NODE_PRINCIPAL_ANONYMOUS = 3,
+} node_principal_kind;
+
+typedef struct node_principal {
+    node_principal_kind kind;
+    char name[64];
+    node_tlp max_marking;
+} node_principal;
+
+void node_principal_local(node_principal *p);
+
+/* ---- the door in ---- */
+
+typedef struct node_ingest_opts {
+    const char *collection;      /* default "default"; created if missing only for LOCAL/peer pulls */
+    bool atomic;                 /* all objects or none */
+    bool sign;                   /* sign unsigned objects as this node (local writes) */
+    const char *peer;            /* set for sync pulls: signatures checked against pinned keys */
+    bool allow_unsigned;         /* accept objects without a signature (marked unsigned) */
+} node_ingest_opts;
+
+typedef enum node_item_outcome {
+    NODE_ITEM_ADDED = 0,
+    NODE_ITEM_DUPLICATE = 1,     /* identical version already held: a no-op */
+    NODE_ITEM_REJECTED = 2,
+} node_item_outcome;
+
+typedef struct node_ingest_item {
+    char where[96];              /* "objects[3]", "line 7" */
+    char id[160];                /* may be empty when the object had none */
+    char version[DT_TIME_LEN];   /* modified as written, may be empty */
+    node_item_outcome outcome;
+    dt_status status;            /* why rejected */
+    char msg[256];
+    int64_t date_added;          /* us, for added and duplicates */
+} node_ingest_item;
+
+typedef struct node_ingest_result {
+    size_t added, duplicates, rejected;
+    node_ingest_item *items;     /* one per object, in input order */
+    size_t count;
+} node_ingest_result;
+
+/* Ingest a text holding a bundle, array, object or JSON lines. Returns
+ * DT_OK when the input could be processed (each object's outcome is in
+ * res, rejected ones with their reasons); an error status when the input
+ * as a whole failed (not JSON, no permission, the store failed), in which
+ * case nothing was stored. With opts->atomic, one rejected object rejects
+ * all (nothing stored, DT_EINVALID). */
+dt_status node_ingest_text(node *n, const node_principal *who, const node_ingest_opts *opts,
+                           const char *text, size_t len, node_ingest_result *res, dt_err *err);
+/* The same over already-parsed objects (borrowed); wheres[i] names each. */
+dt_status node_ingest_json(node *n, const node_principal *who, const node_ingest_opts *opts,
+                           json_t *const *objects, const char *const *wheres, size_t count,
+                           node_ingest_result *res, dt_err *err);
+void node_ingest_result_release(node_ingest_result *res);
+
+/* ---- the door out ---- */
+
+/* Check who may read (or write) collection: DT_OK, DT_ENOTFOUND for a
+ * collection that does not exist, DT_EDENIED when it exists but who lacks
+ * the permission. */
+dt_status node_access(node *n, const node_principal *who, const char *collection,
+                      unsigned perm /* store_perm bits */, dt_err *err);
+
+/* Run q for who: permission checked, marking clearance applied (rows above
+ * it are never returned, counted or hinted at). */
+dt_status node_query(node *n, const node_principal *who, const store_query *q, store_page *out,
+                     dt_err *err);
+
+/* Delete an object (all versions, or one): its content is erased and a
+ * signed tombstone leaf is appended to the ledger. Needs write permission.
+ * *count gets the number of versions erased (0: DT_ENOTFOUND). */
+dt_status node_delete(node *n, const node_principal *who, const char *collection, const char *id,
+                      const char *modified, size_t *count, dt_err *err);
+
+/* ---- accounts ---- */
+
+/* Add an account. password NULL: a random one is generated into
+ * generated (at least 33 bytes) to be shown once. Stored as Argon2id. */
+dt_status node_user_add(node *n, const char *name, const char *password, node_tlp max_marking,
+                        char *generated, size_t generated_len, dt_err *err);
+dt_status node_user_set_marking(node *n, const char *name, node_tlp max_marking, dt_err *err);
+dt_status node_user_remove(node *n, const char *name, dt_err *err);
+/* A new bearer token for name into out (at least 64 bytes), shown once;
+ * only its SHA-256 is stored. */
+dt_status node_token_new(node *n, const char *name, char *out, size_t out_len, dt_err *err);
+/* Check credentials; on DT_OK *who is the account. Failures are DT_EDENIED
+ * with a message that does not say which part was wrong. Password checks
+ * take the same time whether or not the account exists. */
+dt_status node_auth_basic(node *n, const char *user, const char *password, node_principal *who,
+                          dt_err *err);
+dt_status node_auth_token(node *n, const char *token, node_principal *who, dt_err *err);
+dt_status node_grant(node *n, const char *user, const char *collection, unsigned perms,
+                     dt_err *err);
+dt_status node_collection_add(node *n, const char *id, const char *title, const char *description,
+                              dt_err *err);
+
+#endif
