@@ -216,9 +216,116 @@ void store_close(store *s);
 void store_row_release(store_row *r);
 void store_page_release(store_page *p);
 
-/* Thin wrappers over the ops table (see store_ops for contracts). */
+/* Thin wrappers over the ops table. Each asserts its store/txn and forwards.
+ * Reads that take `store_txn *t` may pass NULL (last committed state, on a
+ * reader connection) or an open transaction (its uncommitted writes too).
+ * Errors common to all: DT_EDB (the database failed; the message names the
+ * file and what the backend said), DT_ENOMEM, DT_EARG (caller bug). */
+
+/* Begin the single write transaction; blocks while another one is open
+ * (a thread must not begin twice). DT_EDENIED on a read-only store. */
 dt_status store_begin(store *s, store_txn **out, dt_err *err);
+/* Make the writes durable (synchronous) and end t. t is freed in every
+ * case; on failure nothing of t was committed. */
 dt_status store_commit(store_txn *t, dt_err *err);
+/* Drop every write of t and free it. */
 void store_rollback(store_txn *t);
+
+/* Create a collection or update its title/description/api_root (created
+ * kept; 0 means now). DT_ELIMIT when a field does not fit its array. */
+dt_status store_collection_put(store_txn *t, const store_collection *c, dt_err *err);
+/* One collection by id. DT_ENOTFOUND. */
+dt_status store_collection_get(store *s, store_txn *t, const char *id, store_collection *out,
+                               dt_err *err);
+/* Every collection, ordered by id; *out freed by the caller with dt_free. */
+dt_status store_collection_list(store *s, store_collection **out, size_t *count, dt_err *err);
+
+/* Store one version in an existing collection (DT_ENOTFOUND otherwise).
+ * Identical sha256 already present: DT_OK, *added false, *date_added the
+ * stored one. Different body at the same (collection, id, modified):
+ * DT_ECONFLICT. Otherwise *added true and *date_added the new value. */
+dt_status store_put_version(store_txn *t, const store_put *p, int64_t *date_added, bool *added,
+                            dt_err *err);
+/* One version (modified NULL: the newest live one, else the newest
+ * tombstone), json included. *out released with store_row_release.
+ * DT_ENOTFOUND. */
+dt_status store_get_version(store *s, store_txn *t, const char *collection, const char *id,
+                            const char *modified, store_row *out, dt_err *err);
+/* (store_query is the filter type, hence _page.) One page of rows matching q, ordered by (date_added, rowid); out->more
+ * when another page follows. Release with store_page_release. Reads the
+ * last committed state. DT_EARG for a bad limit, DT_ELIMIT for lists
+ * longer than STORE_MAX_LIST. */
+dt_status store_query_page(store *s, const store_query *q, store_page *out, dt_err *err);
+/* See store_ops.erase. DT_ENOTFOUND when no such version exists at all;
+ * versions already erased count 0. */
+dt_status store_erase(store_txn *t, const char *collection, const char *id, const char *modified,
+                      size_t *count, dt_err *err);
+/* (store_counts is the result type, hence _get.) Totals (objects and ids scan the table: for status pages, not hot paths). */
+dt_status store_counts_get(store *s, store_counts *out, dt_err *err);
+
+/* Append the next ledger leaf; *index is its 0-based position. DT_ECONFLICT
+ * when a leaf with the same hash exists. */
+dt_status store_leaf_append(store_txn *t, const uint8_t hash[32], const char *leaf,
+                            size_t leaf_len, uint64_t *index, dt_err *err);
+/* Leaf at index: hash and (if leaf != NULL) its text, freed with dt_free.
+ * DT_ENOTFOUND past the end. */
+dt_status store_leaf_get(store *s, store_txn *t, uint64_t index, uint8_t hash[32], char **leaf,
+                         size_t *leaf_len, dt_err *err);
+/* Index of the leaf with this hash. DT_ENOTFOUND. */
+dt_status store_leaf_find(store *s, const uint8_t hash[32], uint64_t *index, dt_err *err);
+/* Number of leaves (O(1)). */
+dt_status store_ledger_size(store *s, store_txn *t, uint64_t *size, dt_err *err);
+/* Record the hash of the complete subtree (level, index). Storing the same
+ * hash again is DT_OK; a different one is DT_ECONFLICT. */
+dt_status store_node_put(store_txn *t, unsigned level, uint64_t index, const uint8_t hash[32],
+                         dt_err *err);
+/* DT_ENOTFOUND when that subtree was never stored. */
+dt_status store_node_get(store *s, store_txn *t, unsigned level, uint64_t index,
+                         uint8_t hash[32], dt_err *err);
+/* Keep the STH issued for tree_size (replaces an earlier one of that size). */
+dt_status store_sth_put(store_txn *t, uint64_t tree_size, const char *json, dt_err *err);
+/* STH JSON for tree_size (UINT64_MAX: the latest); *json freed with
+ * dt_free. DT_ENOTFOUND. */
+dt_status store_sth_get(store *s, uint64_t tree_size, char **json, dt_err *err);
+
+/* Create or update a user (tokens and grants are kept). */
+dt_status store_user_put(store_txn *t, const store_user *u, dt_err *err);
+/* DT_ENOTFOUND. */
+dt_status store_user_get(store *s, const char *name, store_user *out, dt_err *err);
+/* Remove a user with its tokens and grants. DT_ENOTFOUND. */
+dt_status store_user_remove(store_txn *t, const char *name, dt_err *err);
+/* Every user by name; *out freed by the caller with dt_free. */
+dt_status store_user_list(store *s, store_user **out, size_t *count, dt_err *err);
+/* Bind a token hash to an existing user (DT_ENOTFOUND otherwise). */
+dt_status store_token_put(store_txn *t, const uint8_t token_hash[32], const char *user,
+                          dt_err *err);
+/* The user owning a token hash. DT_ENOTFOUND. */
+dt_status store_token_user(store *s, const uint8_t token_hash[32], char user[64], dt_err *err);
+/* Set a user's permissions on a collection (0 removes). DT_ENOTFOUND for
+ * an unknown user. */
+dt_status store_grant_put(store_txn *t, const char *user, const char *collection, unsigned perms,
+                          dt_err *err);
+/* A user's permissions on a collection; 0 (and DT_OK) when none. */
+dt_status store_grant_get(store *s, const char *user, const char *collection, unsigned *perms,
+                          dt_err *err);
+
+/* Set (value NULL: delete) a named value. */
+dt_status store_kv_put(store_txn *t, const char *key, const char *value, dt_err *err);
+/* *value freed with dt_free; DT_ENOTFOUND (and *value NULL) when absent. */
+dt_status store_kv_get(store *s, store_txn *t, const char *key, char **value, dt_err *err);
+/* Keys starting with prefix in byte order, at most limit (0: no limit);
+ * each string and both arrays freed by the caller with dt_free (or
+ * store_kv_list_free). Uses a range scan on the key index. */
+dt_status store_kv_list(store *s, const char *prefix, size_t limit, char ***keys, char ***values,
+                        size_t *count, dt_err *err);
+void store_kv_list_free(char **keys, char **values, size_t count);
+
+/* Longest id/type/spec_version/at list a query takes. */
+#define STORE_MAX_LIST 1000
+
+/* SQLite backend only: the EXPLAIN QUERY PLAN text of the statement
+ * store_query would run for q, one line per plan step (for tests and
+ * benchmarks that check a page uses the index). *plan freed with dt_free. */
+dt_status store_sqlite_query_plan(store *s, const store_query *q, char **plan, dt_err *err);
 
 #endif
