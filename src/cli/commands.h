@@ -25,4 +25,5 @@ CLI_COMMAND("reliability", cmd_reliability, "each source's reliability from its 
 CLI_COMMAND("peer", cmd_peer, "manage peers: add, list, show, remove")
 CLI_COMMAND("sync", cmd_sync, "pull from (and push to) peers, checking their ledgers")
 CLI_COMMAND("marking", cmd_marking, "explain an object's visibility")
+CLI_COMMAND("validate", cmd_validate, "validate STIX objects offline")
 CLI_COMMAND("version", cmd_version, "print the version")

@@ -23,9 +23,14 @@ typedef struct stix_limits {
     size_t max_objects;       /* objects in one input */
     size_t max_string_bytes;  /* one string value */
     size_t max_pattern_bytes; /* an indicator's pattern */
+    /* Lenient reading of STIX 2.0-era content: an SDO/SRO/SMO without
+     * spec_version is read as "2.1" instead of being rejected (STIX 2.1
+     * requires the property; the default, false, enforces that). */
+    bool assume_spec_version;
 } stix_limits;
 
-/* Sensible defaults: 64 MiB input, 4 MiB object, depth 64, 1M objects. */
+/* Sensible defaults: 64 MiB input, 4 MiB object, depth 64, 1M objects,
+ * 1 MiB strings, 64 KiB patterns, assume_spec_version off. */
 void stix_limits_default(stix_limits *lim);
 
 typedef enum stix_kind {
