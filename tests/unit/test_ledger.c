@@ -805,6 +805,294 @@ static void test_ledger_proof_parse_rejects(void **state)
     assert_int_equal(ledger_consistency_parse("{\"Consistency\":[]}", 18, &q, NULL), DT_EINVALID);
 }
 
+/* ------------------------------------------- the log over a fake store */
+
+/* A store_ops table holding only the ledger tables, in memory. node_put must
+ * come in order (each level filled left to right, once), which checks the
+ * carry chain; reads are counted to check the O(log n) claim; fail_at makes
+ * the nth store call from now fail. */
+typedef struct fake_store {
+    store base;
+    store_txn txn;
+    uint8_t (*leaf)[32];
+    char **leaf_text;
+    uint64_t leaves, leaf_cap;
+    uint8_t (*node[64])[32];
+    uint64_t nodes[64], node_cap[64];
+    char *sth[64];
+    uint64_t sth_size[64];
+    size_t sth_count;
+    unsigned long reads, puts, fail_at;
+} fake_store;
+
+static fake_store *FK(store *s) { return (fake_store *)s; }
+
+static dt_status fake_call(fake_store *f, dt_err *err)
+{
+    if (f->fail_at > 0 && --f->fail_at == 0)
+        return dt_fail(err, DT_EDB, "store", "injected failure");
+    return DT_OK;
+}
+
+static dt_status fake_leaf_append(store_txn *t, const uint8_t hash[32], const char *leaf,
+                                  size_t leaf_len, uint64_t *index, dt_err *err)
+{
+    fake_store *f = FK(t->s);
+    dt_status rc = fake_call(f, err);
+    if (rc != DT_OK)
+        return rc;
+    if (f->leaves == f->leaf_cap) {
+        f->leaf_cap = f->leaf_cap ? 2 * f->leaf_cap : 64;
+        f->leaf = realloc(f->leaf, f->leaf_cap * 32);
+        f->leaf_text = realloc(f->leaf_text, f->leaf_cap * sizeof(char *));
+        assert_non_null(f->leaf);
+        assert_non_null(f->leaf_text);
+    }
+    memcpy(f->leaf[f->leaves], hash, 32);
+    f->leaf_text[f->leaves] = strndup(leaf, leaf_len);
+    *index = f->leaves++;
+    return DT_OK;
+}
+
+static dt_status fake_leaf_get(store *s, store_txn *t, uint64_t index, uint8_t hash[32],
+                               char **leaf, size_t *leaf_len, dt_err *err)
+{
+    fake_store *f = FK(s);
+    dt_status rc = fake_call(f, err);
+    if (rc != DT_OK)
+        return rc;
+    f->reads++;
+    if (index >= f->leaves)
+        return dt_fail(err, DT_ENOTFOUND, "store", "no ledger leaf %llu", (unsigned long long)index);
+    memcpy(hash, f->leaf[index], 32);
+    if (leaf != NULL) {
+        *leaf = dt_strdup(f->leaf_text[index]);
+        *leaf_len = strlen(*leaf);
+    }
+    return DT_OK;
+}
+
+static dt_status fake_ledger_size(store *s, store_txn *t, uint64_t *size, dt_err *err)
+{
+    fake_store *f = FK(s);
+    dt_status rc = fake_call(f, err);
+    if (rc == DT_OK)
+        *size = f->leaves;
+    return rc;
+}
+
+static dt_status fake_node_put(store_txn *t, unsigned level, uint64_t index, const uint8_t hash[32],
+                               dt_err *err)
+{
+    fake_store *f = FK(t->s);
+    dt_status rc = fake_call(f, err);
+    if (rc != DT_OK)
+        return rc;
+    assert_true(level >= 1 && level < 64);
+    assert_int_equal(index, f->nodes[level]); /* in order, once */
+    if (f->nodes[level] == f->node_cap[level]) {
+        f->node_cap[level] = f->node_cap[level] ? 2 * f->node_cap[level] : 16;
+        f->node[level] = realloc(f->node[level], f->node_cap[level] * 32);
+        assert_non_null(f->node[level]);
+    }
+    memcpy(f->node[level][f->nodes[level]++], hash, 32);
+    f->puts++;
+    return DT_OK;
+}
+
+static dt_status fake_node_get(store *s, store_txn *t, unsigned level, uint64_t index,
+                               uint8_t hash[32], dt_err *err)
+{
+    fake_store *f = FK(s);
+    dt_status rc = fake_call(f, err);
+    if (rc != DT_OK)
+        return rc;
+    f->reads++;
+    if (level >= 64 || index >= f->nodes[level])
+        return dt_fail(err, DT_ENOTFOUND, "store", "no ledger node");
+    memcpy(hash, f->node[level][index], 32);
+    return DT_OK;
+}
+
+static dt_status fake_sth_put(store_txn *t, uint64_t tree_size, const char *json, dt_err *err)
+{
+    fake_store *f = FK(t->s);
+    assert_true(f->sth_count < 64);
+    f->sth_size[f->sth_count] = tree_size;
+    f->sth[f->sth_count++] = strdup(json);
+    return fake_call(f, err);
+}
+
+static dt_status fake_sth_get(store *s, uint64_t tree_size, char **json, dt_err *err)
+{
+    fake_store *f = FK(s);
+    for (size_t i = f->sth_count; i-- > 0;)
+        if (tree_size == UINT64_MAX || f->sth_size[i] == tree_size) {
+            *json = dt_strdup(f->sth[i]);
+            return DT_OK;
+        }
+    return dt_fail(err, DT_ENOTFOUND, "store", "no tree head");
+}
+
+static const store_ops fake_ops = {
+    .name = "fake",
+    .leaf_append = fake_leaf_append,
+    .leaf_get = fake_leaf_get,
+    .ledger_size = fake_ledger_size,
+    .node_put = fake_node_put,
+    .node_get = fake_node_get,
+    .sth_put = fake_sth_put,
+    .sth_get = fake_sth_get,
+};
+
+static fake_store *fake_new(void)
+{
+    fake_store *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    f->base.ops = &fake_ops;
+    f->txn.s = &f->base;
+    return f;
+}
+
+static void fake_free(fake_store *f)
+{
+    for (uint64_t i = 0; i < f->leaves; i++)
+        free(f->leaf_text[i]);
+    for (unsigned k = 0; k < 64; k++)
+        free(f->node[k]);
+    for (size_t i = 0; i < f->sth_count; i++)
+        free(f->sth[i]);
+    free(f->leaf);
+    free(f->leaf_text);
+    free(f);
+}
+
+static uint64_t popcount64(uint64_t n)
+{
+    uint64_t c = 0;
+    for (; n; n &= n - 1)
+        c++;
+    return c;
+}
+
+static void test_ledger_append_over_store(void **state)
+{
+    enum { N = 300 };
+    fake_store *f = fake_new();
+    uint8_t (*leaves)[32] = make_leaves(N);
+    ledger_mem m;
+    ledger_proof p, q;
+    uint8_t h[32], root[32], want[32];
+    uint64_t idx;
+    dt_err err = {0};
+    ledger_mem_init(&m);
+    for (uint64_t i = 0; i < N; i++) {
+        char buf[32];
+        int len = snprintf(buf, sizeof buf, "leaf-%llu", (unsigned long long)i);
+        assert_int_equal(ledger_append(&f->txn, buf, (size_t)len, &idx, h, &err), DT_OK);
+        assert_int_equal(idx, i);
+        assert_memory_equal(h, leaves[i], 32);
+        assert_int_equal(ledger_mem_append(&m, h, NULL), DT_OK);
+        /* every complete subtree at level >= 1, each written once */
+        assert_int_equal(f->puts, (i + 1) - popcount64(i + 1));
+    }
+    for (uint64_t n = 0; n <= N; n++) {
+        ledger_root_naive((const uint8_t (*)[32])leaves, n, want);
+        f->reads = 0;
+        assert_int_equal(ledger_root(&f->base, NULL, n, root, &err), DT_OK);
+        assert_memory_equal(root, want, 32);
+        assert_true(f->reads <= popcount64(n));
+        for (uint64_t i = 0; i < n; i += 7) {
+            f->reads = 0;
+            assert_int_equal(ledger_prove_inclusion(&f->base, i, n, &p, &err), DT_OK);
+            assert_true(f->reads <= 2 * bit_length(n));
+            assert_int_equal(ledger_tree_prove_inclusion(ledger_mem_node, &m, i, n, &q, NULL), DT_OK);
+            assert_proof_equal(&p, &q);
+            assert_true(ledger_verify_inclusion(leaves[i], i, n, &p, root));
+        }
+        for (uint64_t a = 0; a <= n; a += 11) {
+            uint8_t r1[32];
+            f->reads = 0;
+            assert_int_equal(ledger_prove_consistency(&f->base, a, n, &p, &err), DT_OK);
+            assert_true(f->reads <= 2 * bit_length(n) + 1);
+            assert_int_equal(ledger_root(&f->base, NULL, a, r1, &err), DT_OK);
+            assert_true(ledger_verify_consistency(a, n, r1, root, &p));
+        }
+    }
+    ledger_mem_release(&m);
+    free(leaves);
+    fake_free(f);
+}
+
+static void test_ledger_prove_errors(void **state)
+{
+    fake_store *f = fake_new();
+    ledger_proof p;
+    uint8_t h[32];
+    uint64_t idx;
+    dt_err err = {0};
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(ledger_append(&f->txn, "x", 1, &idx, h, NULL), DT_OK);
+    assert_int_equal(ledger_prove_inclusion(&f->base, 0, 11, &p, &err), DT_EINVALID);
+    assert_string_equal(err.msg, "tree size 11 is beyond the log, which has 10 leaves");
+    dt_err_clear(&err);
+    assert_int_equal(ledger_prove_inclusion(&f->base, 10, 10, &p, &err), DT_EINVALID);
+    assert_non_null(strstr(err.msg, "leaf index 10 is not in a tree of 10 leaves"));
+    dt_err_clear(&err);
+    assert_int_equal(ledger_prove_consistency(&f->base, 4, 3, &p, &err), DT_EINVALID);
+    assert_string_equal(err.msg, "first tree size 4 is larger than the second 3");
+    dt_err_clear(&err);
+    assert_int_equal(ledger_prove_consistency(&f->base, 4, 12, &p, &err), DT_EINVALID);
+    dt_err_clear(&err);
+    assert_int_equal(ledger_root(&f->base, NULL, 11, h, &err), DT_EINVALID);
+    fake_free(f);
+}
+
+static void test_ledger_append_store_failure(void **state)
+{
+    /* a failing store call at any point of an append comes back as its error */
+    for (unsigned long k = 1; k <= 8; k++) {
+        fake_store *f = fake_new();
+        uint8_t h[32];
+        uint64_t idx;
+        dt_err err = {0};
+        for (int i = 0; i < 7; i++)
+            assert_int_equal(ledger_append(&f->txn, "y", 1, &idx, h, NULL), DT_OK);
+        /* the 8th append makes 1 size + 1 leaf + 3 reads + 3 puts = 8 calls */
+        f->fail_at = k;
+        assert_int_equal(ledger_append(&f->txn, "z", 1, &idx, h, &err), DT_EDB);
+        assert_string_equal(err.msg, "injected failure");
+        assert_non_null(strstr(err.where, "ledger"));
+        fake_free(f);
+    }
+}
+
+static void test_ledger_sth_issue_load(void **state)
+{
+    fake_store *f = fake_new();
+    uint8_t pk[32], sk[64], h[32], root[32];
+    uint64_t idx;
+    ledger_sth s, t;
+    dt_err err = {0};
+    keypair(pk, sk);
+    assert_int_equal(ledger_sth_load(&f->base, UINT64_MAX, &t, &err), DT_ENOTFOUND);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(ledger_append(&f->txn, "abc", 3, &idx, h, NULL), DT_OK);
+    assert_int_equal(ledger_sth_issue(&f->txn, 1700000000000, sk, &s, &err), DT_OK);
+    assert_int_equal(s.tree_size, 5);
+    assert_int_equal(ledger_root(&f->base, NULL, 5, root, NULL), DT_OK);
+    assert_memory_equal(s.root, root, 32);
+    assert_int_equal(ledger_append(&f->txn, "def", 3, &idx, h, NULL), DT_OK);
+    assert_int_equal(ledger_sth_issue(&f->txn, 1700000000500, sk, &s, &err), DT_OK);
+    assert_int_equal(ledger_sth_load(&f->base, UINT64_MAX, &t, &err), DT_OK);
+    assert_memory_equal(&s, &t, sizeof s);
+    assert_int_equal(ledger_sth_verify(&t, pk, &err), DT_OK);
+    assert_int_equal(ledger_sth_load(&f->base, 5, &t, &err), DT_OK);
+    assert_int_equal(t.tree_size, 5);
+    assert_int_equal(ledger_sth_verify(&t, pk, &err), DT_OK);
+    fake_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -825,6 +1113,10 @@ int main(void)
         cmocka_unit_test(test_ledger_sth_parse_rejects),
         cmocka_unit_test(test_ledger_inclusion_json_roundtrip),
         cmocka_unit_test(test_ledger_proof_parse_rejects),
+        cmocka_unit_test(test_ledger_append_over_store),
+        cmocka_unit_test(test_ledger_prove_errors),
+        cmocka_unit_test(test_ledger_append_store_failure),
+        cmocka_unit_test(test_ledger_sth_issue_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
