@@ -54,6 +54,7 @@ typedef struct sq_store {
     store base;
     char *path;
     bool readonly;
+    int busy_ms;
     conn writer;
     pthread_mutex_t wmu;   /* held from begin to commit/rollback */
     pthread_mutex_t pmu;   /* guards readers[] */
@@ -379,7 +380,7 @@ static dt_status conn_open(sq_store *st, conn *c, int flags, bool writer, dt_err
         return drc;
     }
     sqlite3_extended_result_codes(c->db, 1);
-    sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+    sqlite3_busy_timeout(c->db, st->busy_ms);
     if (writer && !st->readonly) {
         sqlite3_stmt *s = NULL;
         /* journal_mode answers with the mode in force: check it took */
@@ -496,6 +497,7 @@ static dt_status sq_open(const store_config *cfg, store **out, dt_err *err)
         return dt_fail(err, DT_ENOMEM, "store", "out of memory opening %s", cfg->path);
     st->base.ops = &store_sqlite_ops;
     st->readonly = cfg->readonly;
+    st->busy_ms = cfg->busy_timeout_ms > 0 ? cfg->busy_timeout_ms : BUSY_TIMEOUT_MS;
     st->path = dt_strdup(cfg->path);
     pthread_mutex_init(&st->wmu, NULL);
     pthread_mutex_init(&st->pmu, NULL);

@@ -36,6 +36,7 @@ typedef struct store_config {
     const char *path;    /* sqlite: database file */
     const char *conninfo;/* postgres: libpq connection string */
     bool readonly;
+    int busy_timeout_ms; /* wait this long for another process's lock; 0: 10 s */
 } store_config;
 
 /* One stored object version. Strings are owned by the row (freed by
@@ -89,7 +90,9 @@ typedef struct store_query {
     const char *const *ids;        size_t id_count;
     const char *const *types;      size_t type_count;
     const char *const *spec_versions; size_t spec_version_count;
-    unsigned versions;             /* store_version_sel bits; 0 means LAST */
+    unsigned versions;             /* store_version_sel bits; 0 means LAST. LAST and
+                                      FIRST are chosen among live (not erased)
+                                      versions, so tombstones show only with ALL/AT */
     const char *const *at;         size_t at_count; /* canonical modified values */
     int64_t added_after;           /* exclusive, microseconds; 0 for none */
     int64_t after_date_added;      /* paging cursor: strictly after (date_added, rowid) */
@@ -241,6 +244,7 @@ dt_status store_collection_get(store *s, store_txn *t, const char *id, store_col
 dt_status store_collection_list(store *s, store_collection **out, size_t *count, dt_err *err);
 
 /* Store one version in an existing collection (DT_ENOTFOUND otherwise).
+ * A version erased earlier stays erased when the same body comes again.
  * Identical sha256 already present: DT_OK, *added false, *date_added the
  * stored one. Different body at the same (collection, id, modified):
  * DT_ECONFLICT. Otherwise *added true and *date_added the new value. */

@@ -975,6 +975,32 @@ static void test_store_open_newer_schema(void **state)
     assert_non_null(strstr(err.msg, f->path));
 }
 
+/* Another process holds the write lock: begin waits the busy timeout, then
+ * fails with a message naming the file and SQLite's reason. */
+static void test_store_begin_locked_database(void **state)
+{
+    fixture *f = *state;
+    sqlite3 *db = NULL;
+    store_txn *t = NULL;
+    dt_err err = {0};
+    store_close(f->s);
+    f->s = NULL;
+    store_config cfg = {.path = f->path, .busy_timeout_ms = 50};
+    assert_int_equal(store_open(&cfg, &f->s, NULL), DT_OK);
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(store_begin(f->s, &t, &err), DT_EDB);
+    assert_null(t);
+    assert_non_null(strstr(err.msg, f->path));
+    assert_non_null(strstr(err.msg, "locked"));
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(db);
+    /* the lock gone, the store works again */
+    assert_int_equal(store_begin(f->s, &t, NULL), DT_OK);
+    assert_int_equal(store_kv_put(t, "k", "v", NULL), DT_OK);
+    assert_int_equal(store_commit(t, NULL), DT_OK);
+}
+
 static void test_store_open_unknown_backend(void **state)
 {
     store *s = NULL;
@@ -1109,6 +1135,7 @@ int main(void)
         if (b->is_sqlite) {
             const struct CMUnitTest sqlite_only[] = {
                 T(test_store_open_newer_schema),
+                T(test_store_begin_locked_database),
                 T(test_store_query_plan_uses_page_index),
             };
             failed += cmocka_run_group_tests_name("sqlite-only", sqlite_only, NULL, NULL);
