@@ -119,8 +119,10 @@ dt_status ledger_mem_node(void *ctx, unsigned level, uint64_t index, uint8_t out
 
 /* Append `leaf` (borrowed) as the next leaf, inside the caller's write
  * transaction, with its carry chain. On DT_OK, *index is its position and
- * leaf_hash its hash. DT_EDB (or the store's code) if a store call fails; the
- * caller then rolls back. Callers hold the store's single writer. */
+ * leaf_hash its hash. DT_ECONFLICT if the same leaf bytes are already in the
+ * log (the store keeps leaf hashes unique); DT_EDB or another store code if a
+ * store call fails; the caller then rolls back. Callers hold the store's
+ * single writer (the transaction). */
 dt_status ledger_append(store_txn *t, const char *leaf, size_t leaf_len, uint64_t *index,
                         uint8_t leaf_hash[32], dt_err *err);
 /* Root of the first tree_size leaves; t may be NULL (committed state) or the

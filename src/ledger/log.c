@@ -26,8 +26,8 @@ static dt_status src_node(void *ctx, unsigned level, uint64_t index, uint8_t out
 {
     src_ctx *c = ctx;
     if (level == 0)
-        return c->s->ops->leaf_get(c->s, c->t, index, out, NULL, NULL, err);
-    return c->s->ops->node_get(c->s, c->t, level, index, out, err);
+        return store_leaf_get(c->s, c->t, index, out, NULL, NULL, err);
+    return store_node_get(c->s, c->t, level, index, out, err);
 }
 
 static dt_status src_put(void *ctx, unsigned level, uint64_t index, const uint8_t hash[32],
@@ -36,13 +36,13 @@ static dt_status src_put(void *ctx, unsigned level, uint64_t index, const uint8_
     src_ctx *c = ctx;
     if (level == 0)
         return DT_OK; /* leaf_append already stored the leaf hash */
-    return c->s->ops->node_put(c->t, level, index, hash, err);
+    return store_node_put(c->t, level, index, hash, err);
 }
 
 dt_status ledger_size(store *s, store_txn *t, uint64_t *size, dt_err *err)
 {
     *size = 0;
-    dt_status rc = s->ops->ledger_size(s, t, size, err);
+    dt_status rc = store_ledger_size(s, t, size, err);
     if (rc != DT_OK)
         dt_err_prefix(err, "ledger");
     return rc;
@@ -73,7 +73,7 @@ dt_status ledger_append(store_txn *t, const char *leaf, size_t leaf_len, uint64_
     if (rc != DT_OK)
         return rc;
     ledger_hash_leaf(leaf, leaf_len, leaf_hash);
-    rc = s->ops->leaf_append(t, leaf_hash, leaf, leaf_len, &got, err);
+    rc = store_leaf_append(t, leaf_hash, leaf, leaf_len, &got, err);
     if (rc != DT_OK) {
         dt_err_prefix(err, "ledger");
         return rc;
@@ -143,7 +143,7 @@ dt_status ledger_sth_issue(store_txn *t, uint64_t timestamp_ms, const uint8_t se
     dt_buf_init(&json, 1024);
     rc = ledger_sth_to_json(out, &json, err);
     if (rc == DT_OK) {
-        rc = t->s->ops->sth_put(t, n, json.data, err);
+        rc = store_sth_put(t, n, json.data, err);
         if (rc != DT_OK)
             dt_err_prefix(err, "ledger");
     }
@@ -155,7 +155,7 @@ dt_status ledger_sth_load(store *s, uint64_t tree_size, ledger_sth *out, dt_err 
 {
     char *json = NULL;
     memset(out, 0, sizeof *out);
-    dt_status rc = s->ops->sth_get(s, tree_size, &json, err);
+    dt_status rc = store_sth_get(s, tree_size, &json, err);
     if (rc != DT_OK) {
         dt_err_prefix(err, "ledger");
         return rc;

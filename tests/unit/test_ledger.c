@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ledger/ledger.h"
 
@@ -1093,6 +1094,124 @@ static void test_ledger_sth_issue_load(void **state)
     fake_free(f);
 }
 
+/* ------------------------------------------------ the log over SQLite */
+
+typedef struct sq_fixture {
+    char dir[64];
+    char path[128];
+    store *s;
+} sq_fixture;
+
+static void sq_open(sq_fixture *f)
+{
+    dt_err err = {0};
+    snprintf(f->dir, sizeof f->dir, "/tmp/detente-ledger-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->path, sizeof f->path, "%s/node.db", f->dir);
+    store_config cfg = {.backend = "sqlite", .path = f->path};
+    if (store_open(&cfg, &f->s, &err) != DT_OK)
+        fail_msg("open: %s", err.msg);
+}
+
+static void sq_close(sq_fixture *f)
+{
+    char p[256];
+    store_close(f->s);
+    const char *suffix[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
+        unlink(p);
+    }
+    rmdir(f->dir);
+}
+
+static void sq_append(store *s, uint64_t from, uint64_t to, bool commit)
+{
+    store_txn *t = NULL;
+    dt_err err = {0};
+    uint8_t h[32];
+    uint64_t idx;
+    assert_int_equal(store_begin(s, &t, &err), DT_OK);
+    for (uint64_t i = from; i < to; i++) {
+        char buf[32];
+        int len = snprintf(buf, sizeof buf, "leaf-%llu", (unsigned long long)i);
+        if (ledger_append(t, buf, (size_t)len, &idx, h, &err) != DT_OK)
+            fail_msg("append %llu: %s: %s", (unsigned long long)i, err.where, err.msg);
+        assert_int_equal(idx, i);
+    }
+    if (commit)
+        assert_int_equal(store_commit(t, &err), DT_OK);
+    else
+        store_rollback(t);
+}
+
+static void test_ledger_over_sqlite(void **state)
+{
+    enum { N = 130 };
+    sq_fixture f;
+    uint8_t (*leaves)[32] = make_leaves(N + 10);
+    uint8_t roots[N + 11][32], r[32];
+    ledger_mem m;
+    ledger_proof p, q;
+    uint64_t size;
+    dt_err err = {0};
+    sq_open(&f);
+    mem_fill(&m, (const uint8_t (*)[32])leaves, N + 10);
+    for (uint64_t n = 0; n <= N + 10; n++)
+        ledger_root_naive((const uint8_t (*)[32])leaves, n, roots[n]);
+    sq_append(f.s, 0, 70, true);
+    sq_append(f.s, 70, N, true);
+    /* an append that is rolled back leaves no leaf and no node behind */
+    sq_append(f.s, N, N + 10, false);
+    assert_int_equal(ledger_size(f.s, NULL, &size, &err), DT_OK);
+    assert_int_equal(size, N);
+    for (uint64_t n = 0; n <= N; n++) {
+        assert_int_equal(ledger_root(f.s, NULL, n, r, &err), DT_OK);
+        assert_memory_equal(r, roots[n], 32);
+        for (uint64_t i = 0; i < n; i += 3) {
+            assert_int_equal(ledger_prove_inclusion(f.s, i, n, &p, &err), DT_OK);
+            assert_int_equal(ledger_tree_prove_inclusion(ledger_mem_node, &m, i, n, &q, NULL), DT_OK);
+            assert_proof_equal(&p, &q);
+            assert_true(ledger_verify_inclusion(leaves[i], i, n, &p, roots[n]));
+        }
+        for (uint64_t a = 0; a <= n; a += 9) {
+            assert_int_equal(ledger_prove_consistency(f.s, a, n, &p, &err), DT_OK);
+            assert_true(ledger_verify_consistency(a, n, roots[a], roots[n], &p));
+        }
+    }
+    /* the same leaves again, committed this time; a transaction sees its own appends */
+    store_txn *t = NULL;
+    uint8_t h[32];
+    uint64_t idx;
+    assert_int_equal(store_begin(f.s, &t, &err), DT_OK);
+    for (uint64_t i = N; i < N + 10; i++) {
+        char buf[32];
+        int len = snprintf(buf, sizeof buf, "leaf-%llu", (unsigned long long)i);
+        assert_int_equal(ledger_append(t, buf, (size_t)len, &idx, h, &err), DT_OK);
+    }
+    assert_int_equal(ledger_root(f.s, t, N + 10, r, &err), DT_OK);
+    assert_memory_equal(r, roots[N + 10], 32);
+    /* the same leaf twice is refused by the store */
+    assert_int_equal(ledger_append(t, "leaf-3", 6, &idx, h, &err), DT_ECONFLICT);
+    dt_err_clear(&err);
+    uint8_t pk[32], sk[64];
+    ledger_sth sth, back;
+    keypair(pk, sk);
+    assert_int_equal(ledger_sth_issue(t, 1700000000000, sk, &sth, &err), DT_OK);
+    assert_int_equal(store_commit(t, &err), DT_OK);
+    assert_int_equal(ledger_sth_load(f.s, UINT64_MAX, &back, &err), DT_OK);
+    assert_memory_equal(&sth, &back, sizeof sth);
+    assert_int_equal(back.tree_size, N + 10);
+    assert_memory_equal(back.root, roots[N + 10], 32);
+    assert_int_equal(ledger_sth_verify(&back, pk, &err), DT_OK);
+    assert_int_equal(ledger_prove_consistency(f.s, N, N + 10, &p, &err), DT_OK);
+    assert_true(ledger_verify_consistency(N, N + 10, roots[N], back.root, &p));
+    assert_int_equal(ledger_prove_inclusion(f.s, 0, N + 11, &p, &err), DT_EINVALID);
+    ledger_mem_release(&m);
+    free(leaves);
+    sq_close(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1117,6 +1236,7 @@ int main(void)
         cmocka_unit_test(test_ledger_prove_errors),
         cmocka_unit_test(test_ledger_append_store_failure),
         cmocka_unit_test(test_ledger_sth_issue_load),
+        cmocka_unit_test(test_ledger_over_sqlite),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
