@@ -1081,6 +1081,39 @@ static dt_status rules_marking(vctx *v)
         if (t == NULL || !in_bar_list("white|green|amber|red", t, strlen(t)))
             return bad(v, "definition.tlp", "a TLP 1.0 marking is white, green, amber or red");
     }
+    /* The four TLP 1.0 marking definitions (section 7.2.1.4) are fixed
+     * objects: their exact properties, nothing more. */
+    static const struct { const char *id, *name, *tlp; } tlp1[] = {
+        {"marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9", "TLP:WHITE", "white"},
+        {"marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", "TLP:GREEN", "green"},
+        {"marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", "TLP:AMBER", "amber"},
+        {"marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", "TLP:RED", "red"},
+    };
+    const char *id = stix_str(v->obj, "id");
+    for (size_t i = 0; i < sizeof tlp1 / sizeof tlp1[0]; i++) {
+        if (strcmp(id, tlp1[i].id) != 0)
+            continue;
+        const char *name = stix_str(v->obj, "name"), *t = stix_str(def, "tlp");
+        if (name == NULL || strcmp(name, tlp1[i].name) != 0)
+            return bad(v, "name", "the predefined %s marking definition is named %s",
+                       tlp1[i].name, tlp1[i].name);
+        if (dt == NULL || strcmp(dt, "tlp") != 0 || t == NULL || strcmp(t, tlp1[i].tlp) != 0)
+            return bad(v, "definition", "the predefined %s marking definition has definition_type "
+                                        "tlp and definition {\"tlp\": \"%s\"}",
+                       tlp1[i].name, tlp1[i].tlp);
+        if (strcmp(stix_str(v->obj, "created") ? stix_str(v->obj, "created") : "",
+                   "2017-01-20T00:00:00.000Z") != 0)
+            return bad(v, "created", "the predefined TLP 1.0 marking definitions were created "
+                                     "2017-01-20T00:00:00.000Z");
+        const char *k;
+        json_t *x;
+        json_object_foreach((json_t *)v->obj, k, x) {
+            if (!in_bar_list("type|spec_version|id|created|definition_type|definition|name", k,
+                             strlen(k)))
+                return bad(v, k, "the predefined TLP 1.0 marking definitions carry no other "
+                                 "properties");
+        }
+    }
     return DT_OK;
 }
 

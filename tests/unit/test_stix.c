@@ -399,6 +399,7 @@ static const struct vcase {
     {"{\"type\":\"marking-definition\",\"spec_version\":\"2.1\",\"id\":\"marking-definition" ID2 "\",\"created\":\"2016-04-06T20:03:48.000Z\",\"definition_type\":\"tlp\",\"definition\":{\"tlp\":\"purple\"}}", "definition.tlp", "TLP"},
     {"{\"type\":\"extension-definition\",\"spec_version\":\"2.1\",\"id\":\"extension-definition" ID2 "\",\"created\":\"2016-04-06T20:03:48.000Z\",\"modified\":\"2016-04-06T20:03:48.000Z\",\"created_by_ref\":\"identity" ID2 "\",\"name\":\"n\",\"schema\":\"s\",\"version\":\"1\",\"extension_types\":[\"new-thing\"]}", "extension_types[0]", "not one of"},
     {"{\"type\":\"language-content\",\"spec_version\":\"2.1\",\"id\":\"language-content" ID2 "\",\"created\":\"2016-04-06T20:03:48.000Z\",\"modified\":\"2016-04-06T20:03:48.000Z\",\"object_ref\":\"indicator" ID2 "\"}", "contents", "missing"},
+    {"{\"type\":\"marking-definition\",\"spec_version\":\"2.1\",\"id\":\"marking-definition--f88d31f6-486f-44da-b317-01333bde0b82\",\"created\":\"2017-01-20T00:00:00.000Z\",\"definition_type\":\"tlp\",\"name\":\"TLP:AMBER\",\"definition\":{\"tlp\":\"amber\"},\"x_note\":1}", "x_note", "no other"},
     /* SCOs */
     {"{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr" ID2 "\",\"value\":\"10.0.0.0/8\"}", "", ""},
     {"{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr" ID2 "\",\"value\":\"10.0.0.256\"}", "value", "IPv4"},
