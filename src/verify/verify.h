@@ -116,7 +116,8 @@ typedef struct verify_evidence {
  * kinds are:
  *   technical:bad-hash-length, technical:bad-hash-alphabet   (fatal)
  *   technical:defanged, technical:malformed-domain,
- *   technical:malformed-url, technical:malformed-ip          (fatal)
+ *   technical:malformed-url, technical:malformed-ip,
+ *   technical:malformed-email                                (fatal)
  *   technical:private-ip, technical:loopback-ip, technical:link-local-ip,
  *   technical:multicast-ip, technical:documentation-ip,
  *   technical:unspecified-ip, technical:reserved-ip,
@@ -127,8 +128,8 @@ size_t verify_check_value(const char *type, const char *value, verify_evidence *
 /* Checks on an indicator (or any claim) object given as jansson json_t:
  * technical:bad-validity (valid_until not after valid_from, fatal),
  * technical:expired (valid_until <= now, not fatal), technical:revoked
- * (fatal: the source withdrew it), technical:bad-timestamp (a time that does
- * not parse, fatal). now is seconds since the epoch. `indicator` is a
+ * (not fatal: a source revokes for many reasons, see verdict.c),
+ * technical:bad-timestamp (a time that does not parse, fatal). now is seconds since the epoch. `indicator` is a
  * `const json_t *` (void here so this header needs no jansson). */
 size_t verify_check_indicator(const void *indicator, int64_t now, verify_evidence *out, size_t cap);
 
@@ -154,14 +155,17 @@ typedef struct verify_claim {
     bool is_revoked;
 } verify_claim;
 
-/* Tunables of the rule; verify_params_default() gives the documented ones. */
+/* Tunables of the rule; verify_params_default() gives the documented ones
+ * (docs/verdicts.md). Every node of a federation should use the same. */
 typedef struct verify_params {
-    double sighting_half_life_days;  /* 90 */
-    double opinion_half_life_days;   /* 180 */
-    double warninglist_half_life_days; /* 0 = no decay (lists are current) */
-    double expired_factor;           /* 0.5: weight of evidence on an expired claim */
-    double support_threshold;        /* 1.0: weighted support to corroborate */
-    double against_threshold;        /* 1.0: weighted disagreement to dispute */
+    double sighting_half_life_days;    /* 90 */
+    double opinion_half_life_days;     /* 180 */
+    double warninglist_half_life_days; /* 0 = no decay (lists are kept current) */
+    double expired_factor;    /* 0.5: evidence weight on a claim past valid_until or revoked */
+    double support_threshold; /* 1.0: independent support that corroborates */
+    double against_threshold; /* 1.0: independent disagreement that disputes */
+    double refute_threshold;  /* 2.0: disagreement (without support) that refutes */
+    double benign_override;   /* 2.0: support that outweighs a warninglist hit */
 } verify_params;
 
 void verify_params_default(verify_params *p);
