@@ -1051,6 +1051,7 @@ static void test_store_query_plan_uses_page_index(void **state)
 }
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 typedef struct waiter {
     store *s;
@@ -1083,6 +1084,71 @@ static void test_store_begin_waits_for_writer(void **state)
     assert_int_equal(store_commit(t, NULL), DT_OK);
     pthread_join(th, NULL);
     assert_true(w.began_at >= released);
+}
+
+typedef struct reader_arg {
+    store *s;
+    atomic_int *stop;
+    int reads;
+    int bad;
+} reader_arg;
+
+static void *reader_thread(void *arg)
+{
+    reader_arg *r = arg;
+    size_t last = 0;
+    while (!atomic_load(r->stop) || r->reads == 0) {
+        store_query q = q_default("c1");
+        store_page p = {0};
+        q.versions = STORE_VER_ALL;
+        q.limit = STORE_MAX_PAGE;
+        q.with_json = false;
+        if (store_query_page(r->s, &q, &p, NULL) != DT_OK) {
+            r->bad++;
+            break;
+        }
+        /* whole transactions of 10 only, and never fewer than before */
+        if (p.count % 10 != 0 || p.count < last)
+            r->bad++;
+        last = p.count;
+        store_page_release(&p);
+        r->reads++;
+    }
+    return NULL;
+}
+
+/* Readers on several threads while the writer commits: each sees a
+ * committed state (whole transactions), and the pool serves them all. */
+static void test_store_concurrent_readers(void **state)
+{
+    fixture *f = *state;
+    enum { THREADS = 6 };
+    pthread_t th[THREADS];
+    reader_arg args[THREADS];
+    atomic_int stop = 0;
+    char id[64];
+    int n = 0;
+    add_collection(f->s, "c1");
+    for (int i = 0; i < THREADS; i++) {
+        args[i] = (reader_arg){.s = f->s, .stop = &stop};
+        assert_int_equal(pthread_create(&th[i], NULL, reader_thread, &args[i]), 0);
+    }
+    for (int b = 0; b < 30; b++) {
+        store_txn *t = NULL;
+        assert_int_equal(store_begin(f->s, &t, NULL), DT_OK);
+        for (int k = 0; k < 10; k++)
+            assert_int_equal(put_obj(t, &(obj){.id = idn(n++, id), .version = 1}, NULL, NULL,
+                                     NULL),
+                             DT_OK);
+        assert_int_equal(store_commit(t, NULL), DT_OK);
+    }
+    atomic_store(&stop, 1);
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(args[i].bad, 0);
+        assert_true(args[i].reads > 0);
+    }
+    assert_int_equal(count_rows(f->s, q_default("c1")), 300);
 }
 
 /* ---- driver ---- */
@@ -1122,6 +1188,7 @@ int main(void)
             T(test_store_rollback_leaves_nothing),
             T(test_store_reopen_keeps_everything),
             T(test_store_begin_waits_for_writer),
+            T(test_store_concurrent_readers),
             T(test_store_ledger_leaves_nodes_sths),
             T(test_store_users_tokens_grants),
             T(test_store_kv_put_get_list),
