@@ -1,7 +1,8 @@
 /* Fuzz target: one MISP warninglist (list.json text) is loaded, then fixed
  * values and a value cut from the input are looked up as every kind. A bad
  * list must fail cleanly with a message; a good one must answer lookups
- * without crashing, leaking or reading out of bounds. */
+ * without crashing, leaking or reading out of bounds. The value cut from
+ * the input also goes through the technical checks of every type. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -30,6 +31,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
             (void)verify_lists_lookup(l, kinds[k], fixed[i], hits, 4);
         (void)verify_lists_lookup(l, kinds[k], value, hits, 4);
+    }
+    /* the technical checks read the same kind of untrusted values */
+    {
+        static const char *const types[] = {"MD5", "SHA-256", "ipv4-addr", "ipv6-addr",
+                                            "domain-name", "url", "email-addr"};
+        verify_evidence ev[4];
+        for (size_t t = 0; t < sizeof types / sizeof types[0]; t++)
+            (void)verify_check_value(types[t], value, ev, 4);
     }
     verify_lists_free(l);
     return 0;

@@ -25,6 +25,8 @@
 
 #include <arpa/inet.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -139,20 +141,47 @@ static bool prefix_match(const unsigned char *a, const unsigned char *net, unsig
     return ((a[full] ^ net[full]) & (0xff00u >> rest) & 0xff) == 0;
 }
 
-static const range_rule *find_rule(const range_rule *rules, size_t n, int af,
-                                   const unsigned char *a)
+typedef struct parsed_rule {
+    unsigned char net[16];
+    unsigned bits;
+} parsed_rule;
+
+#define V4_RULES (sizeof v4_rules / sizeof v4_rules[0])
+#define V6_RULES (sizeof v6_rules / sizeof v6_rules[0])
+static parsed_rule v4_parsed[V4_RULES], v6_parsed[V6_RULES];
+static pthread_once_t parsed_once = PTHREAD_ONCE_INIT;
+
+static void parse_rules_once(const range_rule *rules, size_t n, int af, parsed_rule *out)
 {
     for (size_t i = 0; i < n; i++) {
         char net[64];
-        unsigned char nb[16];
         const char *slash = strchr(rules[i].net, '/');
         size_t nl = (size_t)(slash - rules[i].net);
         memcpy(net, rules[i].net, nl);
         net[nl] = '\0';
-        if (inet_pton(af, net, nb) != 1)
-            continue; /* cannot happen: the table is ours */
-        if (prefix_match(a, nb, (unsigned)strtoul(slash + 1, NULL, 10)))
-            return &rules[i];
+        if (inet_pton(af, net, out[i].net) != 1)
+            abort(); /* the table is ours: a typo is a bug */
+        out[i].bits = (unsigned)strtoul(slash + 1, NULL, 10);
+    }
+}
+
+static void parse_rules(void)
+{
+    parse_rules_once(v4_rules, V4_RULES, AF_INET, v4_parsed);
+    parse_rules_once(v6_rules, V6_RULES, AF_INET6, v6_parsed);
+}
+
+static const range_rule *find_rule(bool v6, const unsigned char *a)
+{
+    pthread_once(&parsed_once, parse_rules);
+    if (v6) {
+        for (size_t i = 0; i < V6_RULES; i++)
+            if (prefix_match(a, v6_parsed[i].net, v6_parsed[i].bits))
+                return &v6_rules[i];
+    } else {
+        for (size_t i = 0; i < V4_RULES; i++)
+            if (prefix_match(a, v4_parsed[i].net, v4_parsed[i].bits))
+                return &v4_rules[i];
     }
     return NULL;
 }
@@ -166,13 +195,27 @@ static bool ci_contains(const char *hay, const char *needle)
     return false;
 }
 
+/* Defang marks: bracketed ones are looked for only when a bracket occurs
+ * (one strpbrk for the common, clean value), scheme ones anywhere. */
 static bool has_defang(const char *v)
 {
-    static const char *const marks[] = {"[.]", "(.)", "{.}", "[dot]", "(dot)", "[:]", "[://]",
-                                        "[@]", "[at]", "(at)", "hxxp", "hxxps", "fxp://", "meow://"};
-    for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
-        if (ci_contains(v, marks[i]))
-            return true;
+    static const char *const bracketed[] = {"[.]", "(.)", "{.}", "[dot]", "(dot)", "[:]",
+                                            "[://]", "[@]", "[at]", "(at)"};
+    static const char *const schemes[] = {"hxxp", "fxp://", "meow://"};
+    if (strpbrk(v, "[({") != NULL)
+        for (size_t i = 0; i < sizeof bracketed / sizeof bracketed[0]; i++)
+            if (ci_contains(v, bracketed[i]))
+                return true;
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
+        const char *p = v;
+        /* cheap filter: the mark's first letter must occur */
+        while ((p = strpbrk(p, schemes[i][0] == 'h' ? "hH" : schemes[i][0] == 'f' ? "fF" : "mM")) !=
+               NULL) {
+            if (strncasecmp(p, schemes[i], strlen(schemes[i])) == 0)
+                return true;
+            p++;
+        }
+    }
     return false;
 }
 
@@ -211,11 +254,11 @@ static void check_ip(sink *s, const char *what, const char *v, bool v6_expected)
     if (is_v6) {
         static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
         if (memcmp(a, mapped, 12) == 0) /* ::ffff:a.b.c.d is the IPv4 address */
-            r = find_rule(v4_rules, sizeof v4_rules / sizeof v4_rules[0], AF_INET, a + 12);
+            r = find_rule(false, a + 12);
         else
-            r = find_rule(v6_rules, sizeof v6_rules / sizeof v6_rules[0], AF_INET6, a);
+            r = find_rule(true, a);
     } else {
-        r = find_rule(v4_rules, sizeof v4_rules / sizeof v4_rules[0], AF_INET, a);
+        r = find_rule(false, a);
     }
     if (r != NULL)
         add(s, r->kind, false, "%s %.60s is %s: not a routable public address", what, v, r->what);

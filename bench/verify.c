@@ -1,0 +1,287 @@
+/* bench_verify: how fast the pure verification cores run.
+ *
+ * 1. Warninglist lookups: 1M generated indicator values of mixed kinds
+ *    (IPv4, IPv6, domains, URLs, MD5/SHA-1/SHA-256), deterministic
+ *    (xorshift, fixed seed), some of them drawn from well-known names and
+ *    ranges so that hits occur, looked up against every shipped list; the
+ *    same values through the technical checks.
+ * 2. Verdicts and reliability: 1M claims by 1,000 sources, 1M sightings and
+ *    100k opinions (plus a warninglist hit on 5% of claims), all in memory;
+ *    one verdict per claim, then reliability per source from its claims.
+ *    (The store-backed recompute comes with node/.)
+ * Prints figures; asserts nothing about time.
+ *
+ * usage: bench_verify [LIST-DIR] [VALUES]   (LIST-DIR defaults to
+ * $DETENTE_SRC/data/warninglists/lists, else data/warninglists/lists) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "verify/verify.h"
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+
+static uint64_t next(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static double secs(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+typedef struct value {
+    const char *attr;  /* warninglist kind */
+    const char *stix;  /* check type */
+    char text[160];
+} value;
+
+static const char *const popular[] = {"www.google.com", "github.com",   "login.live.com",
+                                      "docs.google.com", "bit.ly",       "api.ipify.org",
+                                      "example.com",    "cdn.cloudflare.net"};
+static const char label_chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+static void random_label(char *out, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        out[i] = label_chars[next() % 36];
+    out[len] = '\0';
+}
+
+static void make_value(value *v)
+{
+    uint64_t r = next() % 100;
+    char a[24], b[24];
+    if (r < 30) { /* IPv4: a third from well-known ranges */
+        uint64_t x = next();
+        v->attr = "ip";
+        v->stix = "ipv4-addr";
+        if (x % 3 == 0)
+            snprintf(v->text, sizeof v->text, "%s.%u.%u", (x >> 8) % 2 ? "8.8" : "10.1",
+                     (unsigned)((x >> 16) & 255), (unsigned)((x >> 24) & 255));
+        else
+            snprintf(v->text, sizeof v->text, "%u.%u.%u.%u", (unsigned)(1 + (x >> 8) % 223),
+                     (unsigned)((x >> 16) & 255), (unsigned)((x >> 24) & 255),
+                     (unsigned)((x >> 32) & 255));
+    } else if (r < 40) {
+        uint64_t x = next();
+        v->attr = "ip";
+        v->stix = "ipv6-addr";
+        snprintf(v->text, sizeof v->text, "%s:%x:%x::%x", x % 4 == 0 ? "2001:4860" : "2a03:2880",
+                 (unsigned)((x >> 8) & 0xffff), (unsigned)((x >> 24) & 0xffff),
+                 (unsigned)((x >> 40) & 0xffff));
+    } else if (r < 70) {
+        v->attr = "domain";
+        v->stix = "domain-name";
+        random_label(a, 3 + next() % 10);
+        if (next() % 4 == 0) {
+            snprintf(v->text, sizeof v->text, "%s.%s", a, popular[next() % 8]);
+        } else {
+            random_label(b, 4 + next() % 8);
+            snprintf(v->text, sizeof v->text, "%s.%s.%s", a, b, next() % 2 ? "com" : "net");
+        }
+    } else if (r < 80) {
+        v->attr = "url";
+        v->stix = "url";
+        random_label(a, 5 + next() % 8);
+        random_label(b, 6);
+        snprintf(v->text, sizeof v->text, "https://%s/%s/%s.php",
+                 next() % 3 == 0 ? popular[next() % 8] : a, b, a);
+    } else {
+        static const int lens[] = {32, 40, 64};
+        static const char *const names[] = {"md5", "sha1", "sha256"};
+        static const char *const stix[] = {"MD5", "SHA-1", "SHA-256"};
+        int k = (int)(next() % 3);
+        v->attr = names[k];
+        v->stix = stix[k];
+        if (k == 0 && next() % 50 == 0) {
+            snprintf(v->text, sizeof v->text, "d41d8cd98f00b204e9800998ecf8427e");
+        } else {
+            for (int i = 0; i < lens[k]; i++)
+                v->text[i] = "0123456789abcdef"[next() % 16];
+            v->text[lens[k]] = '\0';
+        }
+    }
+}
+
+static void bench_lists(const char *dir, size_t n)
+{
+    verify_lists *l = NULL;
+    dt_err err = {0};
+    value *vals = calloc(n, sizeof *vals);
+    verify_evidence ev[8];
+    verify_hit hits[8];
+    size_t hit_values = 0, defects = 0;
+    double t0, t1;
+    if (vals == NULL)
+        return;
+    t0 = secs();
+    if (verify_lists_load_dir(dir, &l, &err) != DT_OK) {
+        fprintf(stderr, "bench_verify: %s: %s\n", dir, err.msg);
+        free(vals);
+        return;
+    }
+    t1 = secs();
+    printf("warninglists: %zu lists, %zu values loaded in %.3f s (%zu skipped)\n",
+           verify_lists_count(l), verify_lists_value_count(l), t1 - t0,
+           verify_lists_skipped_count(l));
+    for (size_t i = 0; i < n; i++)
+        make_value(&vals[i]);
+    t0 = secs();
+    for (size_t i = 0; i < n; i++)
+        if (verify_lists_lookup(l, vals[i].attr, vals[i].text, hits, 8) > 0)
+            hit_values++;
+    t1 = secs();
+    printf("lookup: %zu values in %.3f s = %.0f values/s against all lists (%zu hit a list)\n", n,
+           t1 - t0, (double)n / (t1 - t0), hit_values);
+    t0 = secs();
+    for (size_t i = 0; i < n; i++)
+        defects += verify_check_value(vals[i].stix, vals[i].text, ev, 8) > 0;
+    t1 = secs();
+    printf("checks: %zu values in %.3f s = %.0f values/s (%zu with a defect)\n", n, t1 - t0,
+           (double)n / (t1 - t0), defects);
+    verify_lists_free(l);
+    free(vals);
+}
+
+typedef struct ev_ref {
+    uint32_t claim;
+    verify_evidence e;
+} ev_ref;
+
+static int cmp_ref(const void *a, const void *b)
+{
+    uint32_t x = ((const ev_ref *)a)->claim, y = ((const ev_ref *)b)->claim;
+    return x < y ? -1 : x > y;
+}
+
+static void bench_verdicts(size_t claims, size_t sightings, size_t opinions, size_t sources)
+{
+    const int64_t now = 1800000000;
+    size_t listed = claims / 20, total = sightings + opinions + listed;
+    ev_ref *refs = calloc(total, sizeof *refs);
+    uint32_t *claim_src = calloc(claims, sizeof *claim_src);
+    size_t *first = calloc(claims + 1, sizeof *first);
+    verify_evidence *buf = calloc(64, sizeof *buf);
+    verify_outcome *outcomes = calloc(claims, sizeof *outcomes);
+    size_t *by_src = calloc(sources + 1, sizeof *by_src);
+    verify_outcome *grouped = calloc(claims, sizeof *grouped);
+    char (*ids)[64] = calloc(sources, sizeof *ids);
+    size_t tally[5] = {0}, letters[6] = {0};
+    verify_params p;
+    double t0, t1, t2;
+    if (!refs || !claim_src || !first || !buf || !outcomes || !by_src || !grouped || !ids)
+        goto out;
+    verify_params_default(&p);
+    for (size_t s = 0; s < sources; s++)
+        snprintf(ids[s], sizeof ids[s], "identity--%08zx-0000-4000-8000-000000000000", s);
+    for (size_t c = 0; c < claims; c++)
+        claim_src[c] = (uint32_t)(next() % sources);
+    for (size_t i = 0; i < total; i++) {
+        ev_ref *r = &refs[i];
+        r->claim = (uint32_t)(next() % claims);
+        snprintf(r->e.source, sizeof r->e.source, "%s", ids[next() % sources]);
+        r->e.time = now - (int64_t)(next() % (365 * 86400));
+        if (i < sightings) {
+            r->e.cls = VERIFY_EV_SIGHTING;
+            r->e.count = (uint32_t)(1 + next() % 200);
+        } else if (i < sightings + opinions) {
+            r->e.cls = VERIFY_EV_OPINION;
+            r->e.opinion = (verify_opinion)((int)(next() % 5) - 2);
+        } else {
+            r->e.cls = VERIFY_EV_WARNINGLIST;
+            r->e.source[0] = '\0';
+            snprintf(r->e.message, sizeof r->e.message, "Top 10K most-used sites from Tranco");
+        }
+    }
+    t0 = secs();
+    qsort(refs, total, sizeof *refs, cmp_ref); /* evidence grouped by claim, as a store query gives it */
+    for (size_t i = 0, c = 0; c <= claims; c++) {
+        while (i < total && refs[i].claim < c)
+            i++;
+        first[c] = i;
+    }
+    t1 = secs();
+    for (size_t c = 0; c < claims; c++) {
+        verify_claim cl = {.source = ids[claim_src[c]], .created = now - 200 * 86400,
+                           .valid_from = now - 200 * 86400,
+                           .valid_until = c % 10 == 0 ? now - 86400 : 0};
+        size_t n = first[c + 1] - first[c];
+        verify_result r;
+        if (n > 64)
+            n = 64;
+        for (size_t k = 0; k < n; k++)
+            buf[k] = refs[first[c] + k].e;
+        if (verify_verdict_compute(&cl, buf, n, now, &p, &r, NULL) != DT_OK)
+            goto out;
+        outcomes[c].verdict = r.verdict;
+        outcomes[c].time = now;
+        tally[r.verdict]++;
+        verify_result_release(&r);
+    }
+    t2 = secs();
+    printf("verdicts: %zu claims, %zu sightings, %zu opinions, %zu list hits: %.3f s "
+           "(%.0f claims/s; grouping %.3f s)\n",
+           claims, sightings, opinions, listed, t2 - t1, (double)claims / (t2 - t1), t1 - t0);
+    printf("  unverified %zu, corroborated %zu, disputed %zu, refuted %zu, likely-benign %zu\n",
+           tally[VERIFY_UNVERIFIED], tally[VERIFY_CORROBORATED], tally[VERIFY_DISPUTED],
+           tally[VERIFY_REFUTED], tally[VERIFY_LIKELY_BENIGN]);
+    t0 = secs();
+    for (size_t c = 0; c < claims; c++)
+        by_src[claim_src[c] + 1]++;
+    for (size_t s = 0; s < sources; s++)
+        by_src[s + 1] += by_src[s];
+    {
+        size_t *fill = calloc(sources, sizeof *fill);
+        if (fill == NULL)
+            goto out;
+        for (size_t c = 0; c < claims; c++)
+            grouped[by_src[claim_src[c]] + fill[claim_src[c]]++] = outcomes[c];
+        free(fill);
+    }
+    for (size_t s = 0; s < sources; s++) {
+        verify_reliability rel;
+        verify_reliability_compute(grouped + by_src[s], by_src[s + 1] - by_src[s], INT64_MAX, &rel);
+        letters[rel.letter - 'A']++;
+    }
+    t1 = secs();
+    printf("reliability: %zu sources over %zu claims: %.3f s\n", sources, claims, t1 - t0);
+    printf("  letters A %zu, B %zu, C %zu, D %zu, E %zu, F %zu\n", letters[0], letters[1],
+           letters[2], letters[3], letters[4], letters[5]);
+out:
+    free(refs);
+    free(claim_src);
+    free(first);
+    free(buf);
+    free(outcomes);
+    free(by_src);
+    free(grouped);
+    free(ids);
+}
+
+int main(int argc, char **argv)
+{
+    char dir[4096];
+    size_t n = 1000000;
+    const char *src = getenv("DETENTE_SRC");
+    if (argc > 1)
+        snprintf(dir, sizeof dir, "%s", argv[1]);
+    else
+        snprintf(dir, sizeof dir, "%s/data/warninglists/lists", src ? src : ".");
+    if (argc > 2) {
+        char *end;
+        n = (size_t)strtoull(argv[2], &end, 10);
+        if (*end != '\0' || n == 0)
+            n = 1000000;
+    }
+    bench_lists(dir, n);
+    bench_verdicts(n, n, n / 10, 1000);
+    return 0;
+}
