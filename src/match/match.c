@@ -1,0 +1,1070 @@
+/* match: the compiled indicator set (see match.h for the contract).
+ *
+ * Building collects (namespace, normalised key bytes, indicator) entries in
+ * one byte arena. Compiling sorts them by (hash, key), groups equal keys so
+ * each distinct value gets one contiguous run of indicator indices (its
+ * postings), and places each distinct value in an open-addressing table
+ * (linear probing, load <= 1/2) keyed by XXH3-64 over the normalised bytes
+ * with the namespace as seed. A probe touches one or two 24-byte slots and
+ * compares bytes only on a full 64-bit hash match. CIDR ranges become
+ * disjoint segments [start, end] (a sweep over all range boundaries), each
+ * carrying every range that covers it, so an address finds all enclosing
+ * ranges with one binary search. Normalisation happens in a caller stack
+ * buffer only when the bytes need to change, so a lookup never allocates.
+ *
+ * Domains follow RFC 1035 labels as users write them: case-insensitive, a
+ * trailing root dot ignored; internationalised labels are compared in their
+ * ASCII (punycode, RFC 3492) form, after lower-casing. */
+#define _GNU_SOURCE /* memmem */
+#include "match/match.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#define KEY_MAX 2048
+
+/* Namespaces of the exact table: the match_type, so one table serves all. */
+
+typedef struct entry {
+    uint64_t h;
+    uint32_t off;  /* key bytes in the arena */
+    uint32_t ind;
+    uint16_t len;
+    uint8_t ns;
+} entry;
+
+typedef struct slot {
+    uint64_t h;
+    uint32_t key_off;
+    uint32_t post_off;
+    uint32_t post_count; /* 0: empty slot */
+    uint16_t key_len;
+    uint8_t ns;
+} slot;
+
+typedef struct u128 {
+    uint64_t hi, lo;
+} u128;
+
+typedef struct range {
+    u128 lo, hi;
+    uint32_t ind;
+} range;
+
+typedef struct segs {
+    u128 *start, *end;
+    uint32_t *post_off, *post_count;
+    size_t count;
+} segs;
+
+struct match_set {
+    bool compiled;
+    /* indicator ids, NUL-separated in ids, offsets in id_off */
+    char *ids;
+    size_t ids_len, ids_cap;
+    uint32_t *id_off;
+    size_t id_count, id_cap;
+    /* exact entries while building */
+    uint8_t *arena;
+    size_t arena_len, arena_cap;
+    entry *ents;
+    size_t ent_count, ent_cap;
+    /* ranges while building, per family (0 v4, 1 v6) */
+    range *ranges[2];
+    size_t range_count[2], range_cap[2];
+    /* compiled */
+    slot *table;
+    uint64_t mask;
+    uint32_t *posts;
+    size_t post_count;
+    segs seg[2];
+    size_t value_count[MATCH_TYPE_COUNT];
+};
+
+static const char *const stix_names[MATCH_TYPE_COUNT] = {
+    "domain-name", "ipv4-addr", "ipv6-addr", "url", "file", "x509-certificate", "email-addr",
+};
+
+const char *match_type_stix(match_type t)
+{
+    return (unsigned)t < MATCH_TYPE_COUNT ? stix_names[t] : "unknown";
+}
+
+static bool eq_word(const char *s, size_t len, const char *w)
+{
+    return strlen(w) == len && strncmp(s, w, len) == 0;
+}
+
+bool match_type_parse(const char *s, size_t len, match_type *out)
+{
+    static const struct {
+        const char *name;
+        match_type t;
+    } names[] = {
+        {"domain-name", MATCH_DOMAIN}, {"domain", MATCH_DOMAIN}, {"ipv4-addr", MATCH_IPV4},
+        {"ipv4", MATCH_IPV4}, {"ipv6-addr", MATCH_IPV6}, {"ipv6", MATCH_IPV6},
+        {"url", MATCH_URL}, {"file", MATCH_FILE_HASH}, {"hash", MATCH_FILE_HASH},
+        {"x509-certificate", MATCH_X509_HASH}, {"x509", MATCH_X509_HASH},
+        {"email-addr", MATCH_EMAIL}, {"email", MATCH_EMAIL},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (eq_word(s, len, names[i].name)) {
+            *out = names[i].t;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- normalisers ---- */
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+size_t match_hash_decode(const char *v, size_t len, uint8_t *out)
+{
+    if (len != 32 && len != 40 && len != 64 && len != 128)
+        return 0;
+    for (size_t i = 0; i < len; i += 2) {
+        int a = hexval((unsigned char)v[i]), b = hexval((unsigned char)v[i + 1]);
+        if (a < 0 || b < 0)
+            return 0;
+        out[i / 2] = (uint8_t)(a << 4 | b);
+    }
+    return len / 2;
+}
+
+bool match_ipv4_parse(const char *v, size_t len, uint32_t *out)
+{
+    uint32_t addr = 0;
+    size_t i = 0;
+    for (int part = 0; part < 4; part++) {
+        uint32_t n = 0;
+        size_t digits = 0;
+        while (i < len && v[i] >= '0' && v[i] <= '9' && digits < 4) {
+            n = n * 10 + (uint32_t)(v[i] - '0');
+            i++;
+            digits++;
+        }
+        if (digits == 0 || digits > 3 || n > 255)
+            return false;
+        addr = addr << 8 | n;
+        if (part < 3) {
+            if (i >= len || v[i] != '.')
+                return false;
+            i++;
+        }
+    }
+    if (i != len)
+        return false;
+    *out = addr;
+    return true;
+}
+
+bool match_ipv6_parse(const char *v, size_t len, uint8_t out[16])
+{
+    char buf[64];
+    size_t n = 0;
+    if (len >= 2 && v[0] == '[' && v[len - 1] == ']') {
+        v++;
+        len -= 2;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (v[i] == '%')
+            break; /* zone index: not part of the address */
+        if (n + 1 >= sizeof buf)
+            return false;
+        buf[n++] = v[i];
+    }
+    buf[n] = '\0';
+    if (n < 2 || memchr(buf, ':', n) == NULL)
+        return false;
+    return inet_pton(AF_INET6, buf, out) == 1;
+}
+
+static size_t utf8_next(const unsigned char *s, size_t len, uint32_t *cp)
+{
+    unsigned char c = s[0];
+    size_t need;
+    uint32_t v;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+        need = 1;
+        v = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        need = 2;
+        v = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 3;
+        v = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (len < need + 1)
+        return 0;
+    for (size_t i = 1; i <= need; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        v = v << 6 | (s[i] & 0x3F);
+    }
+    if ((need == 2 && (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF))) ||
+        (need == 3 && (v < 0x10000 || v > 0x10FFFF)))
+        return 0;
+    *cp = v;
+    return need + 1;
+}
+
+/* Simple case folding for the scripts most often seen in IDN domains
+ * (Latin-1, Latin Extended-A, Greek, Cyrillic); other code points as is. */
+static uint32_t fold(uint32_t c)
+{
+    if ((c >= 0xC0 && c <= 0xDE && c != 0xD7) || (c >= 0x391 && c <= 0x3A9 && c != 0x3A2) ||
+        (c >= 0x410 && c <= 0x42F))
+        return c + 0x20;
+    if (c >= 0x400 && c <= 0x40F)
+        return c + 0x50;
+    if (c >= 0x100 && c <= 0x17F && c != 0x130 && c != 0x131 && c != 0x138 && c != 0x149 &&
+        c != 0x17F) {
+        bool odd_lower = (c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E);
+        if (odd_lower ? (c & 1) : !(c & 1))
+            return c + 1;
+    }
+    return c;
+}
+
+static char puny_digit(uint32_t d)
+{
+    return (char)(d < 26 ? 'a' + d : '0' + (d - 26));
+}
+
+static uint32_t puny_adapt(uint32_t delta, uint32_t points, bool first)
+{
+    uint32_t k = 0;
+    delta = first ? delta / 700 : delta / 2;
+    delta += delta / points;
+    while (delta > ((36 - 1) * 26) / 2) {
+        delta /= 35;
+        k += 36;
+    }
+    return k + (36 * delta) / (delta + 38);
+}
+
+/* RFC 3492 encoding of one label's code points, with the "xn--" prefix. */
+static size_t punycode_label(const uint32_t *cp, size_t count, char *out, size_t cap)
+{
+    size_t o = 0, basic = 0;
+    uint32_t n = 128, delta = 0, bias = 72, h;
+    if (cap < 5)
+        return 0;
+    memcpy(out, "xn--", 4);
+    o = 4;
+    for (size_t i = 0; i < count; i++) {
+        if (cp[i] < 0x80) {
+            if (o >= cap)
+                return 0;
+            out[o++] = (char)cp[i];
+            basic++;
+        }
+    }
+    h = (uint32_t)basic;
+    if (basic > 0) {
+        if (o >= cap)
+            return 0;
+        out[o++] = '-';
+    }
+    while (h < count) {
+        uint32_t m = UINT32_MAX;
+        for (size_t i = 0; i < count; i++)
+            if (cp[i] >= n && cp[i] < m)
+                m = cp[i];
+        if ((uint64_t)(m - n) * (h + 1) > UINT32_MAX - delta)
+            return 0;
+        delta += (m - n) * (h + 1);
+        n = m;
+        for (size_t i = 0; i < count; i++) {
+            if (cp[i] < n)
+                delta++;
+            if (cp[i] == n) {
+                uint32_t q = delta;
+                for (uint32_t k = 36;; k += 36) {
+                    uint32_t t = k <= bias ? 1 : (k >= bias + 26 ? 26 : k - bias);
+                    if (q < t)
+                        break;
+                    if (o >= cap)
+                        return 0;
+                    out[o++] = puny_digit(t + (q - t) % (36 - t));
+                    q = (q - t) / (36 - t);
+                }
+                if (o >= cap)
+                    return 0;
+                out[o++] = puny_digit(q);
+                bias = puny_adapt(delta, h + 1, h == basic);
+                delta = 0;
+                h++;
+            }
+        }
+        delta++;
+        n++;
+    }
+    return o;
+}
+
+size_t match_domain_normalise(const char *v, size_t len, char *out, size_t cap)
+{
+    const unsigned char *s = (const unsigned char *)v;
+    size_t o = 0;
+    bool ascii = true;
+    while (len > 0 && s[len - 1] == '.')
+        len--;
+    if (len == 0 || len > 253 * 4)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] >= 0x80) {
+            ascii = false;
+            break;
+        }
+    }
+    if (ascii) {
+        if (len > cap || len > 253)
+            return 0;
+        for (size_t i = 0; i < len; i++) {
+            unsigned char c = s[i];
+            if (c <= ' ' || c == 0x7F || (c == '.' && (i == 0 || s[i - 1] == '.')))
+                return 0;
+            out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        }
+        return len;
+    }
+    /* internationalised: label by label, to punycode */
+    size_t i = 0;
+    while (i < len) {
+        uint32_t cps[64];
+        size_t ncp = 0;
+        bool label_ascii = true;
+        size_t start = i;
+        while (i < len && s[i] != '.') {
+            uint32_t cp;
+            size_t step = utf8_next(s + i, len - i, &cp);
+            if (step == 0 || ncp == 64)
+                return 0;
+            cp = cp < 0x80 ? (cp >= 'A' && cp <= 'Z' ? cp + 32 : cp) : fold(cp);
+            if (cp <= ' ' || cp == 0x7F)
+                return 0;
+            if (cp >= 0x80)
+                label_ascii = false;
+            cps[ncp++] = cp;
+            i += step;
+        }
+        if (i == start)
+            return 0; /* empty label */
+        if (o > 0) {
+            if (o >= cap)
+                return 0;
+            out[o++] = '.';
+        }
+        if (label_ascii) {
+            if (o + ncp > cap)
+                return 0;
+            for (size_t k = 0; k < ncp; k++)
+                out[o++] = (char)cps[k];
+        } else {
+            size_t w = punycode_label(cps, ncp, out + o, cap - o);
+            if (w == 0)
+                return 0;
+            o += w;
+        }
+        if (i < len)
+            i++; /* the dot */
+    }
+    return o <= 253 ? o : 0;
+}
+
+static bool default_port(const char *scheme, size_t slen, const char *port, size_t plen)
+{
+    return (eq_word(scheme, slen, "http") && eq_word(port, plen, "80")) ||
+           (eq_word(scheme, slen, "https") && eq_word(port, plen, "443")) ||
+           (eq_word(scheme, slen, "ftp") && eq_word(port, plen, "21"));
+}
+
+size_t match_url_normalise(const char *v, size_t len, char *out, size_t cap)
+{
+    const char *sep;
+    size_t slen, o = 0, hstart, hend, auth_end, pos;
+    while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+        len--;
+    sep = len > 3 ? memchr(v, ':', len < 16 ? len : 16) : NULL;
+    if (sep == NULL || (size_t)(sep - v) + 3 > len || sep[1] != '/' || sep[2] != '/')
+        return 0;
+    slen = (size_t)(sep - v);
+    if (slen == 0 || slen + 3 >= len || len + 1 > cap)
+        return 0;
+    for (size_t i = 0; i < slen; i++) {
+        char c = v[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '+' || c == '-' || c == '.'))
+            return 0;
+        out[o++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+    memcpy(out + o, "://", 3);
+    o += 3;
+    pos = slen + 3;
+    auth_end = pos;
+    while (auth_end < len && v[auth_end] != '/' && v[auth_end] != '?' && v[auth_end] != '#')
+        auth_end++;
+    /* userinfo kept as written; host (and port) lower-cased */
+    hstart = pos;
+    for (size_t i = pos; i < auth_end; i++)
+        if (v[i] == '@')
+            hstart = i + 1;
+    memcpy(out + o, v + pos, hstart - pos);
+    o += hstart - pos;
+    hend = auth_end;
+    const char *colon = NULL;
+    if (hstart < auth_end && v[hstart] != '[') {
+        colon = memchr(v + hstart, ':', auth_end - hstart);
+    } else if (hstart < auth_end) {
+        const char *rb = memchr(v + hstart, ']', auth_end - hstart);
+        if (rb && rb + 1 < v + auth_end && rb[1] == ':')
+            colon = rb + 1;
+    }
+    if (colon)
+        hend = (size_t)(colon - v);
+    size_t host_end = hend;
+    while (host_end > hstart && v[host_end - 1] == '.')
+        host_end--;
+    if (host_end == hstart)
+        return 0;
+    for (size_t i = hstart; i < host_end; i++) {
+        char c = v[i];
+        out[o++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+    if (colon && !default_port(out, slen, colon + 1, (size_t)(v + auth_end - colon - 1)) &&
+        auth_end > hend + 1) {
+        memcpy(out + o, v + hend, auth_end - hend);
+        o += auth_end - hend;
+    }
+    if (auth_end == len || v[auth_end] != '/')
+        out[o++] = '/';
+    memcpy(out + o, v + auth_end, len - auth_end);
+    o += len - auth_end;
+    return o;
+}
+
+size_t match_email_normalise(const char *v, size_t len, char *out, size_t cap)
+{
+    const char *lt = memchr(v, '<', len);
+    if (lt) {
+        const char *gt = memchr(lt, '>', len - (size_t)(lt - v));
+        if (gt == NULL)
+            return 0;
+        len = (size_t)(gt - lt - 1);
+        v = lt + 1;
+    }
+    while (len > 0 && (*v == ' ' || *v == '"'))
+        v++, len--;
+    while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '"'))
+        len--;
+    if (len < 3 || len > cap || len > 320)
+        return 0;
+    const char *at = memchr(v, '@', len);
+    if (at == NULL || at == v || at == v + len - 1 || memchr(at + 1, '@', len - (size_t)(at - v) - 1))
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c <= ' ' || c == 0x7F)
+            return 0;
+        out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+    /* a trailing dot on the domain part is the same mailbox */
+    if (out[len - 1] == '.')
+        len--;
+    return len;
+}
+
+match_type match_type_guess(const char *v, size_t len)
+{
+    uint32_t a4;
+    uint8_t a6[16], hb[64];
+    const char *slash = memchr(v, '/', len);
+    size_t alen = slash && !memchr(v, ':', (size_t)(slash - v)) ? (size_t)(slash - v) : len;
+    if (memmem(v, len, "://", 3))
+        return MATCH_URL;
+    if (match_ipv4_parse(v, alen, &a4))
+        return MATCH_IPV4;
+    if (match_ipv6_parse(v, slash ? (size_t)(slash - v) : len, a6))
+        return MATCH_IPV6;
+    if (match_hash_decode(v, len, hb))
+        return MATCH_FILE_HASH;
+    if (memchr(v, '@', len))
+        return MATCH_EMAIL;
+    return MATCH_DOMAIN;
+}
+
+/* ---- building ---- */
+
+dt_status match_set_new(match_set **out, dt_err *err)
+{
+    *out = dt_calloc(1, sizeof **out);
+    if (*out == NULL)
+        return dt_fail(err, DT_ENOMEM, "match", "out of memory");
+    return DT_OK;
+}
+
+void match_set_free(match_set *s)
+{
+    if (s == NULL)
+        return;
+    dt_free(s->ids);
+    dt_free(s->id_off);
+    dt_free(s->arena);
+    dt_free(s->ents);
+    for (int f = 0; f < 2; f++) {
+        dt_free(s->ranges[f]);
+        dt_free(s->seg[f].start);
+        dt_free(s->seg[f].end);
+        dt_free(s->seg[f].post_off);
+        dt_free(s->seg[f].post_count);
+    }
+    dt_free(s->table);
+    dt_free(s->posts);
+    dt_free(s);
+}
+
+static dt_status grow(void **p, size_t *cap, size_t need, size_t elem, dt_err *err)
+{
+    size_t n;
+    void *q;
+    if (need <= *cap)
+        return DT_OK;
+    n = *cap ? *cap : 64;
+    while (n < need)
+        n *= 2;
+    q = dt_realloc(*p, n * elem);
+    if (q == NULL)
+        return dt_fail(err, DT_ENOMEM, "match", "out of memory growing the indicator set");
+    *p = q;
+    *cap = n;
+    return DT_OK;
+}
+
+dt_status match_set_add_indicator(match_set *s, const char *id, uint32_t *idx, dt_err *err)
+{
+    size_t len = strlen(id);
+    dt_status rc;
+    if (s->compiled)
+        return dt_fail(err, DT_EARG, "match", "set already compiled");
+    if (s->id_count >= UINT32_MAX - 1 || s->ids_len + len + 1 > UINT32_MAX)
+        return dt_fail(err, DT_ELIMIT, "match", "too many indicators");
+    rc = grow((void **)&s->ids, &s->ids_cap, s->ids_len + len + 1, 1, err);
+    if (rc == DT_OK)
+        rc = grow((void **)&s->id_off, &s->id_cap, s->id_count + 1, sizeof *s->id_off, err);
+    if (rc != DT_OK)
+        return rc;
+    memcpy(s->ids + s->ids_len, id, len + 1);
+    s->id_off[s->id_count] = (uint32_t)s->ids_len;
+    s->ids_len += len + 1;
+    *idx = (uint32_t)s->id_count++;
+    return DT_OK;
+}
+
+static dt_status add_exact(match_set *s, uint32_t ind, match_type t, const void *key, size_t len,
+                           dt_err *err)
+{
+    dt_status rc;
+    if (s->arena_len + len > UINT32_MAX)
+        return dt_fail(err, DT_ELIMIT, "match", "indicator values exceed 4 GiB");
+    rc = grow((void **)&s->arena, &s->arena_cap, s->arena_len + len, 1, err);
+    if (rc == DT_OK)
+        rc = grow((void **)&s->ents, &s->ent_cap, s->ent_count + 1, sizeof *s->ents, err);
+    if (rc != DT_OK)
+        return rc;
+    memcpy(s->arena + s->arena_len, key, len);
+    s->ents[s->ent_count++] = (entry){
+        .h = XXH3_64bits_withSeed(key, len, (uint64_t)t),
+        .off = (uint32_t)s->arena_len,
+        .ind = ind,
+        .len = (uint16_t)len,
+        .ns = (uint8_t)t,
+    };
+    s->arena_len += len;
+    return DT_OK;
+}
+
+static u128 u128_from_bytes(const uint8_t b[16])
+{
+    u128 r = {0, 0};
+    for (int i = 0; i < 8; i++) {
+        r.hi = r.hi << 8 | b[i];
+        r.lo = r.lo << 8 | b[8 + i];
+    }
+    return r;
+}
+
+static int u128_cmp(u128 a, u128 b)
+{
+    if (a.hi != b.hi)
+        return a.hi < b.hi ? -1 : 1;
+    if (a.lo != b.lo)
+        return a.lo < b.lo ? -1 : 1;
+    return 0;
+}
+
+/* Mask keeping the top `bits` of 128. */
+static u128 u128_prefix_mask(unsigned bits)
+{
+    u128 m;
+    m.hi = bits == 0 ? 0 : bits >= 64 ? UINT64_MAX : UINT64_MAX << (64 - bits);
+    m.lo = bits <= 64 ? 0 : bits >= 128 ? UINT64_MAX : UINT64_MAX << (128 - bits);
+    return m;
+}
+
+static dt_status add_range(match_set *s, uint32_t ind, int fam, u128 lo, u128 hi, dt_err *err)
+{
+    dt_status rc = grow((void **)&s->ranges[fam], &s->range_cap[fam], s->range_count[fam] + 1,
+                        sizeof(range), err);
+    if (rc != DT_OK)
+        return rc;
+    s->ranges[fam][s->range_count[fam]++] = (range){lo, hi, ind};
+    return DT_OK;
+}
+
+static bool parse_prefix(const char *p, size_t len, unsigned max, unsigned *out)
+{
+    unsigned n = 0;
+    if (len == 0 || len > 3)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return false;
+        n = n * 10 + (unsigned)(p[i] - '0');
+    }
+    if (n > max)
+        return false;
+    *out = n;
+    return true;
+}
+
+static dt_status add_ip(match_set *s, uint32_t ind, match_type t, const char *v, size_t len,
+                        dt_err *err)
+{
+    const char *slash = memchr(v, '/', len);
+    size_t alen = slash ? (size_t)(slash - v) : len;
+    unsigned bits = t == MATCH_IPV4 ? 32 : 128;
+    uint8_t b[16] = {0};
+    if (slash && !parse_prefix(slash + 1, len - alen - 1, bits, &bits))
+        return dt_fail(err, DT_EINVALID, "match", "%s: bad CIDR prefix length in '%.*s'",
+                       match_type_stix(t), (int)(len > 100 ? 100 : len), v);
+    if (t == MATCH_IPV4) {
+        uint32_t a;
+        if (!match_ipv4_parse(v, alen, &a))
+            return dt_fail(err, DT_EINVALID, "match", "not an IPv4 address: '%.*s'",
+                           (int)(len > 100 ? 100 : len), v);
+        if (bits == 32) {
+            uint8_t k[4] = {(uint8_t)(a >> 24), (uint8_t)(a >> 16), (uint8_t)(a >> 8), (uint8_t)a};
+            return add_exact(s, ind, t, k, 4, err);
+        }
+        uint64_t mask = bits == 0 ? 0 : (UINT64_C(0xFFFFFFFF) << (32 - bits)) & 0xFFFFFFFF;
+        u128 lo = {0, a & mask}, hi = {0, (a & mask) | (~mask & 0xFFFFFFFF)};
+        return add_range(s, ind, 0, lo, hi, err);
+    }
+    if (!match_ipv6_parse(v, alen, b))
+        return dt_fail(err, DT_EINVALID, "match", "not an IPv6 address: '%.*s'",
+                       (int)(len > 100 ? 100 : len), v);
+    if (bits == 128)
+        return add_exact(s, ind, t, b, 16, err);
+    u128 a = u128_from_bytes(b), m = u128_prefix_mask(bits);
+    u128 lo = {a.hi & m.hi, a.lo & m.lo}, hi = {lo.hi | ~m.hi, lo.lo | ~m.lo};
+    return add_range(s, ind, 1, lo, hi, err);
+}
+
+dt_status match_set_add_value(match_set *s, uint32_t ind, match_type t, const char *v,
+                              size_t len, dt_err *err)
+{
+    char buf[KEY_MAX];
+    uint8_t hb[64];
+    size_t n;
+    if (s->compiled || ind >= s->id_count || (unsigned)t >= MATCH_TYPE_COUNT)
+        return dt_fail(err, DT_EARG, "match", "bad call to match_set_add_value");
+    while (len > 0 && (*v == ' ' || *v == '\t'))
+        v++, len--;
+    while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t' || v[len - 1] == '\r'))
+        len--;
+    switch (t) {
+    case MATCH_DOMAIN:
+        n = match_domain_normalise(v, len, buf, sizeof buf);
+        if (n == 0)
+            return dt_fail(err, DT_EINVALID, "match", "not a domain name: '%.*s'",
+                           (int)(len > 100 ? 100 : len), v);
+        return add_exact(s, ind, t, buf, n, err);
+    case MATCH_IPV4:
+    case MATCH_IPV6:
+        return add_ip(s, ind, t, v, len, err);
+    case MATCH_URL:
+        n = match_url_normalise(v, len, buf, sizeof buf);
+        if (n == 0)
+            return dt_fail(err, DT_EINVALID, "match", "not a URL: '%.*s'",
+                           (int)(len > 100 ? 100 : len), v);
+        return add_exact(s, ind, t, buf, n, err);
+    case MATCH_FILE_HASH:
+    case MATCH_X509_HASH:
+        n = match_hash_decode(v, len, hb);
+        if (n == 0)
+            return dt_fail(err, DT_EINVALID, "match",
+                           "not an MD5, SHA-1, SHA-256 or SHA-512 hex digest: '%.*s'",
+                           (int)(len > 140 ? 140 : len), v);
+        return add_exact(s, ind, t, hb, n, err);
+    case MATCH_EMAIL:
+        n = match_email_normalise(v, len, buf, sizeof buf);
+        if (n == 0)
+            return dt_fail(err, DT_EINVALID, "match", "not an e-mail address: '%.*s'",
+                           (int)(len > 100 ? 100 : len), v);
+        return add_exact(s, ind, t, buf, n, err);
+    default:
+        return dt_fail(err, DT_EARG, "match", "unknown type");
+    }
+}
+
+/* ---- compiling ---- */
+
+static const uint8_t *sort_arena; /* qsort has no context argument; compile is single-threaded */
+
+static int ent_cmp(const void *pa, const void *pb)
+{
+    const entry *a = pa, *b = pb;
+    int c;
+    if (a->h != b->h)
+        return a->h < b->h ? -1 : 1;
+    if (a->ns != b->ns)
+        return a->ns < b->ns ? -1 : 1;
+    if (a->len != b->len)
+        return a->len < b->len ? -1 : 1;
+    c = memcmp(sort_arena + a->off, sort_arena + b->off, a->len);
+    if (c != 0)
+        return c;
+    return a->ind < b->ind ? -1 : a->ind > b->ind;
+}
+
+static int range_cmp(const void *pa, const void *pb)
+{
+    const range *a = pa, *b = pb;
+    int c = u128_cmp(a->lo, b->lo);
+    return c ? c : (a->ind < b->ind ? -1 : a->ind > b->ind);
+}
+
+static int u128_qcmp(const void *a, const void *b)
+{
+    return u128_cmp(*(const u128 *)a, *(const u128 *)b);
+}
+
+static bool same_key(const match_set *s, const entry *a, const entry *b)
+{
+    return a->h == b->h && a->ns == b->ns && a->len == b->len &&
+           memcmp(s->arena + a->off, s->arena + b->off, a->len) == 0;
+}
+
+static dt_status push_post(match_set *s, size_t *cap, uint32_t ind, dt_err *err)
+{
+    dt_status rc = grow((void **)&s->posts, cap, s->post_count + 1, sizeof *s->posts, err);
+    if (rc != DT_OK)
+        return rc;
+    s->posts[s->post_count++] = ind;
+    return DT_OK;
+}
+
+static dt_status compile_ranges(match_set *s, int fam, size_t *post_cap, dt_err *err)
+{
+    range *r = s->ranges[fam];
+    size_t n = s->range_count[fam], nb = 0, j = 0, active_n = 0, active_cap = 0;
+    u128 *bounds = NULL;
+    uint32_t *active = NULL;
+    segs *sg = &s->seg[fam];
+    dt_status rc = DT_OK;
+    if (n == 0)
+        return DT_OK;
+    qsort(r, n, sizeof *r, range_cmp);
+    bounds = dt_malloc(2 * n * sizeof *bounds);
+    sg->start = dt_malloc(2 * n * sizeof *sg->start);
+    sg->end = dt_malloc(2 * n * sizeof *sg->end);
+    sg->post_off = dt_malloc(2 * n * sizeof *sg->post_off);
+    sg->post_count = dt_malloc(2 * n * sizeof *sg->post_count);
+    if (!bounds || !sg->start || !sg->end || !sg->post_off || !sg->post_count) {
+        rc = dt_fail(err, DT_ENOMEM, "match", "out of memory compiling ranges");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        bounds[nb++] = r[i].lo;
+        if (r[i].hi.lo != UINT64_MAX || r[i].hi.hi != (fam == 0 ? 0 : UINT64_MAX)) {
+            u128 next = r[i].hi;
+            if (++next.lo == 0)
+                next.hi++;
+            bounds[nb++] = next;
+        }
+    }
+    qsort(bounds, nb, sizeof *bounds, u128_qcmp);
+    size_t w = 0;
+    for (size_t i = 0; i < nb; i++)
+        if (w == 0 || u128_cmp(bounds[w - 1], bounds[i]) != 0)
+            bounds[w++] = bounds[i];
+    nb = w;
+    sg->count = 0;
+    for (size_t b = 0; b < nb; b++) {
+        u128 start = bounds[b];
+        /* drop ranges that ended before this segment, add those starting here */
+        size_t k = 0;
+        for (size_t i = 0; i < active_n; i++)
+            if (u128_cmp(r[active[i]].hi, start) >= 0)
+                active[k++] = active[i];
+        active_n = k;
+        while (j < n && u128_cmp(r[j].lo, start) <= 0) {
+            rc = grow((void **)&active, &active_cap, active_n + 1, sizeof *active, err);
+            if (rc != DT_OK)
+                goto out;
+            active[active_n++] = (uint32_t)j++;
+        }
+        if (active_n == 0)
+            continue;
+        u128 end;
+        if (b + 1 < nb) {
+            end = bounds[b + 1];
+            if (end.lo-- == 0)
+                end.hi--;
+        } else {
+            end.hi = fam == 0 ? 0 : UINT64_MAX;
+            end.lo = fam == 0 ? 0xFFFFFFFFu : UINT64_MAX;
+        }
+        sg->start[sg->count] = start;
+        sg->end[sg->count] = end;
+        sg->post_off[sg->count] = (uint32_t)s->post_count;
+        sg->post_count[sg->count] = (uint32_t)active_n;
+        for (size_t i = 0; i < active_n; i++) {
+            rc = push_post(s, post_cap, r[active[i]].ind, err);
+            if (rc != DT_OK)
+                goto out;
+        }
+        sg->count++;
+    }
+    s->value_count[fam == 0 ? MATCH_IPV4 : MATCH_IPV6] += n;
+out:
+    dt_free(bounds);
+    dt_free(active);
+    return rc;
+}
+
+dt_status match_set_compile(match_set *s, dt_err *err)
+{
+    size_t post_cap = 0, distinct = 0, size = 16;
+    dt_status rc;
+    if (s->compiled)
+        return DT_OK;
+    sort_arena = s->arena;
+    if (s->ent_count > 1)
+        qsort(s->ents, s->ent_count, sizeof *s->ents, ent_cmp);
+    for (size_t i = 0; i < s->ent_count; i++)
+        if (i == 0 || !same_key(s, &s->ents[i - 1], &s->ents[i]))
+            distinct++;
+    while (size < distinct * 2)
+        size *= 2;
+    s->table = dt_calloc(size, sizeof *s->table);
+    if (s->table == NULL)
+        return dt_fail(err, DT_ENOMEM, "match", "out of memory for the value table");
+    s->mask = size - 1;
+    rc = grow((void **)&s->posts, &post_cap, s->ent_count + 1, sizeof *s->posts, err);
+    if (rc != DT_OK)
+        return rc;
+    for (size_t i = 0; i < s->ent_count;) {
+        const entry *e = &s->ents[i];
+        uint32_t off = (uint32_t)s->post_count;
+        size_t j = i;
+        for (; j < s->ent_count && same_key(s, e, &s->ents[j]); j++) {
+            /* the same indicator naming a value twice counts once */
+            if (j == i || s->ents[j].ind != s->ents[j - 1].ind)
+                s->posts[s->post_count++] = s->ents[j].ind;
+        }
+        uint64_t p = e->h & s->mask;
+        while (s->table[p].post_count != 0)
+            p = (p + 1) & s->mask;
+        s->table[p] = (slot){.h = e->h, .key_off = e->off, .post_off = off,
+                             .post_count = (uint32_t)(s->post_count - off), .key_len = e->len,
+                             .ns = e->ns};
+        s->value_count[e->ns]++;
+        i = j;
+    }
+    dt_free(s->ents);
+    s->ents = NULL;
+    s->ent_cap = s->ent_count = 0;
+    for (int f = 0; f < 2; f++) {
+        rc = compile_ranges(s, f, &post_cap, err);
+        if (rc != DT_OK)
+            return rc;
+        dt_free(s->ranges[f]);
+        s->ranges[f] = NULL;
+    }
+    s->compiled = true;
+    return DT_OK;
+}
+
+size_t match_set_indicator_count(const match_set *s)
+{
+    return s->id_count;
+}
+
+const char *match_set_indicator_id(const match_set *s, uint32_t idx)
+{
+    return idx < s->id_count ? s->ids + s->id_off[idx] : NULL;
+}
+
+size_t match_set_value_count(const match_set *s, match_type t)
+{
+    return (unsigned)t < MATCH_TYPE_COUNT ? s->value_count[t] : 0;
+}
+
+size_t match_set_memory(const match_set *s)
+{
+    size_t m = s->ids_cap + s->id_cap * sizeof *s->id_off + s->arena_cap +
+               (s->mask + 1) * sizeof(slot) + s->post_count * sizeof *s->posts;
+    for (int f = 0; f < 2; f++)
+        m += s->seg[f].count * (2 * sizeof(u128) + 2 * sizeof(uint32_t));
+    return m;
+}
+
+/* ---- lookups ---- */
+
+static const slot *find(const match_set *s, match_type t, const void *key, size_t len)
+{
+    uint64_t h = XXH3_64bits_withSeed(key, len, (uint64_t)t);
+    uint64_t p = h & s->mask;
+    for (;;) {
+        const slot *sl = &s->table[p];
+        if (sl->post_count == 0)
+            return NULL;
+        if (sl->h == h && sl->ns == t && sl->key_len == len &&
+            memcmp(s->arena + sl->key_off, key, len) == 0)
+            return sl;
+        p = (p + 1) & s->mask;
+    }
+}
+
+static size_t add_slot_hit(const match_set *s, match_type t, const slot *sl, match_hit *hits,
+                           size_t n, size_t max)
+{
+    if (sl == NULL || n >= max)
+        return n;
+    hits[n] = (match_hit){t, sl->post_count, s->posts + sl->post_off};
+    return n + 1;
+}
+
+static size_t range_hits(const match_set *s, int fam, u128 a, match_hit *hits, size_t n,
+                         size_t max)
+{
+    const segs *sg = &s->seg[fam];
+    size_t lo = 0, hi = sg->count;
+    if (sg->count == 0 || n >= max)
+        return n;
+    /* last segment whose start <= a */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (u128_cmp(sg->start[mid], a) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0 || u128_cmp(a, sg->end[lo - 1]) > 0)
+        return n;
+    lo--;
+    hits[n] = (match_hit){fam == 0 ? MATCH_IPV4 : MATCH_IPV6, sg->post_count[lo],
+                          s->posts + sg->post_off[lo]};
+    return n + 1;
+}
+
+static size_t lookup_v4(const match_set *s, uint32_t a, match_hit *hits, size_t n, size_t max)
+{
+    uint8_t k[4] = {(uint8_t)(a >> 24), (uint8_t)(a >> 16), (uint8_t)(a >> 8), (uint8_t)a};
+    if (s->value_count[MATCH_IPV4] == 0)
+        return n;
+    n = add_slot_hit(s, MATCH_IPV4, find(s, MATCH_IPV4, k, 4), hits, n, max);
+    return range_hits(s, 0, (u128){0, a}, hits, n, max);
+}
+
+size_t match_lookup(const match_set *s, match_type t, const char *v, size_t len, match_hit *hits,
+                    size_t max)
+{
+    char buf[KEY_MAX];
+    uint8_t hb[64];
+    size_t n = 0, k;
+    if (!s->compiled || (unsigned)t >= MATCH_TYPE_COUNT || len == 0 || len > KEY_MAX)
+        return 0;
+    switch (t) {
+    case MATCH_DOMAIN: {
+        if (s->value_count[t] == 0)
+            return 0;
+        const char *d = v;
+        size_t dl = len;
+        /* skip the copy when the name is already lower-case ASCII without a final dot */
+        bool plain = v[len - 1] != '.';
+        for (size_t i = 0; plain && i < len; i++) {
+            unsigned char c = (unsigned char)v[i];
+            if ((c >= 'A' && c <= 'Z') || c >= 0x80 || c <= ' ')
+                plain = false;
+        }
+        if (!plain) {
+            dl = match_domain_normalise(v, len, buf, sizeof buf);
+            if (dl == 0)
+                return 0;
+            d = buf;
+        }
+        n = add_slot_hit(s, t, find(s, t, d, dl), hits, n, max);
+        for (size_t i = 0; i + 1 < dl && n < max; i++)
+            if (d[i] == '.')
+                n = add_slot_hit(s, t, find(s, t, d + i + 1, dl - i - 1), hits, n, max);
+        return n;
+    }
+    case MATCH_IPV4: {
+        uint32_t a;
+        if (s->value_count[t] == 0 || !match_ipv4_parse(v, len, &a))
+            return 0;
+        return lookup_v4(s, a, hits, 0, max);
+    }
+    case MATCH_IPV6: {
+        uint8_t b[16];
+        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+        if ((s->value_count[MATCH_IPV6] == 0 && s->value_count[MATCH_IPV4] == 0) ||
+            !match_ipv6_parse(v, len, b))
+            return 0;
+        if (memcmp(b, mapped, 12) == 0)
+            n = lookup_v4(s, (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 |
+                                 (uint32_t)b[14] << 8 | b[15],
+                          hits, n, max);
+        if (s->value_count[MATCH_IPV6] == 0)
+            return n;
+        n = add_slot_hit(s, t, find(s, t, b, 16), hits, n, max);
+        return range_hits(s, 1, u128_from_bytes(b), hits, n, max);
+    }
+    case MATCH_URL:
+        if (s->value_count[t] == 0 || (k = match_url_normalise(v, len, buf, sizeof buf)) == 0)
+            return 0;
+        return add_slot_hit(s, t, find(s, t, buf, k), hits, 0, max);
+    case MATCH_FILE_HASH:
+    case MATCH_X509_HASH:
+        if (s->value_count[t] == 0 || (k = match_hash_decode(v, len, hb)) == 0)
+            return 0;
+        return add_slot_hit(s, t, find(s, t, hb, k), hits, 0, max);
+    case MATCH_EMAIL:
+        if (s->value_count[t] == 0 || (k = match_email_normalise(v, len, buf, sizeof buf)) == 0)
+            return 0;
+        return add_slot_hit(s, t, find(s, t, buf, k), hits, 0, max);
+    default:
+        return 0;
+    }
+}

@@ -1,0 +1,103 @@
+/* match: the compiled indicator set, built once and shared read-only by
+ * every scanning thread (compile once, scan many).
+ *
+ * A set holds indicator ids and the observable values each one names, by
+ * STIX observable type. Values are normalised the way users expect (domains
+ * lower-cased, trailing dot dropped, IDNA labels as punycode; IP addresses
+ * as integers whatever their textual form; hashes as bytes; URL scheme and
+ * host lower-cased, default port dropped; e-mail addresses lower-cased).
+ * Exact values live in one open-addressing hash table keyed by XXH3-64 of
+ * the normalised bytes; IPv4/IPv6 ranges (CIDR) become sorted disjoint
+ * segments, each with the indicators covering it, found by binary search.
+ * A domain indicator matches the domain itself and its subdomains on a
+ * label boundary (evil.example matches a.b.evil.example, not
+ * notevil.example).
+ *
+ * Lifecycle: match_set_new, then match_set_add_indicator/match_set_add_value
+ * (single thread), then match_set_compile. After compile the set is
+ * immutable and match_lookup may be called from any number of threads. */
+#ifndef DETENTE_MATCH_H
+#define DETENTE_MATCH_H
+
+#include "core/core.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The observable types a set can hold (append only). */
+typedef enum match_type {
+    MATCH_DOMAIN = 0,     /* domain-name:value */
+    MATCH_IPV4 = 1,       /* ipv4-addr:value, address or CIDR */
+    MATCH_IPV6 = 2,       /* ipv6-addr:value, address or CIDR */
+    MATCH_URL = 3,        /* url:value */
+    MATCH_FILE_HASH = 4,  /* file:hashes.(MD5|SHA-1|SHA-256|SHA-512) */
+    MATCH_X509_HASH = 5,  /* x509-certificate:hashes.* (fingerprints) */
+    MATCH_EMAIL = 6,      /* email-addr:value */
+    MATCH_TYPE_COUNT = 7,
+} match_type;
+
+/* The STIX observable type name ("domain-name", "file", ...). */
+const char *match_type_stix(match_type t);
+/* Parse "domain-name", "ipv4-addr", ..., also the short forms "domain",
+ * "ip" (resolved to v4 or v6 by the value later is the caller's job),
+ * "hash", "x509", "email". false when unknown. */
+bool match_type_parse(const char *s, size_t len, match_type *out);
+/* Guess the type of a bare value from a plain list: an IP address or CIDR,
+ * a hex hash (32/40/64/128 digits), a URL (scheme://), an e-mail address,
+ * else a domain name. */
+match_type match_type_guess(const char *v, size_t len);
+
+typedef struct match_set match_set;
+
+dt_status match_set_new(match_set **out, dt_err *err);
+void match_set_free(match_set *s);
+
+/* Register an indicator id (copied); *idx gets its index (0, 1, ...). */
+dt_status match_set_add_indicator(match_set *s, const char *id, uint32_t *idx, dt_err *err);
+/* Add a value that indicator `ind` names. The value is normalised and
+ * copied. DT_EINVALID (with the reason) when the value is not a valid
+ * value of the type. Not after compile (DT_EARG). */
+dt_status match_set_add_value(match_set *s, uint32_t ind, match_type t, const char *v,
+                              size_t len, dt_err *err);
+/* Build the lookup structures. The set is read-only afterwards. */
+dt_status match_set_compile(match_set *s, dt_err *err);
+
+size_t match_set_indicator_count(const match_set *s);
+const char *match_set_indicator_id(const match_set *s, uint32_t idx);
+/* Number of distinct values of type t (ranges included); 0 means a scanner
+ * need not even parse fields of that type. */
+size_t match_set_value_count(const match_set *s, match_type t);
+/* Bytes held by the compiled structures (for the benchmark). */
+size_t match_set_memory(const match_set *s);
+
+/* One hit: the indicators (indices) naming one normalised value. */
+typedef struct match_hit {
+    match_type type;
+    uint32_t count;
+    const uint32_t *inds;     /* borrowed from the set */
+} match_hit;
+
+/* Look a value up as it appears in a log (not normalised, not copied
+ * unless normalisation needs a small stack buffer). Writes up to max hits
+ * (a domain may hit for itself and for several parent domains; an address
+ * for itself and for enclosing ranges) and returns how many. For
+ * MATCH_IPV4/MATCH_IPV6 the text must be an address of that family; an
+ * IPv4-mapped IPv6 address is also looked up as IPv4. Thread-safe on a
+ * compiled set; no allocation. */
+size_t match_lookup(const match_set *s, match_type t, const char *v, size_t len, match_hit *hits,
+                    size_t max);
+
+/* Normalisers, exposed for readers and tests. Each writes into out (cap
+ * bytes) and returns the length, or 0 when v is not a valid value. */
+size_t match_domain_normalise(const char *v, size_t len, char *out, size_t cap);
+size_t match_url_normalise(const char *v, size_t len, char *out, size_t cap);
+size_t match_email_normalise(const char *v, size_t len, char *out, size_t cap);
+/* Hex digest to bytes: 16, 20, 32 or 64 bytes; 0 otherwise. out >= 64. */
+size_t match_hash_decode(const char *v, size_t len, uint8_t *out);
+/* Dotted quad to host-order integer. */
+bool match_ipv4_parse(const char *v, size_t len, uint32_t *out);
+/* Any RFC 4291 textual form (brackets and a %zone are dropped). */
+bool match_ipv6_parse(const char *v, size_t len, uint8_t out[16]);
+
+#endif

@@ -1,0 +1,1510 @@
+/* scan: the log readers and the parallel driver (see scan.h).
+ *
+ * The whole input sits in memory (mmap for plain files, one inflate for
+ * gzip), so a field is tested where it lies: readers walk a line with
+ * memchr and hand (pointer, length) pairs to match_lookup, which copies
+ * into a stack buffer only when normalisation must change bytes. The file
+ * is cut into one chunk per thread at line boundaries; Zeek chunks first
+ * load the #fields header in force at their start (one memchr pass for '#'
+ * finds every header line). Each thread keeps its matches and diagnostics
+ * in its own arrays with chunk-relative line numbers; after the join they
+ * are renumbered (each chunk's lines are counted) and reported in file
+ * order, so 1 and N threads give the same output byte for byte.
+ *
+ * Zeek TSV: tab-separated, set/vector elements split on the
+ * #set_separator, "-" unset and "(empty)" empty. A line whose field count
+ * differs from its header is skipped and reported. JSON lines: a small
+ * reader that walks keys without building a tree (nested objects become
+ * dotted paths, arrays are walked element by element). CSV: one record
+ * per line (quoted fields, "" escapes; no newlines inside quotes). */
+#define _GNU_SOURCE /* memmem, memrchr */
+#include "scan/scan.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define MAX_COLS 512
+#define MAX_HITS 32
+#define DIAG_KEEP 64 /* diagnostics kept per chunk (all are counted) */
+#define BUF_MAX ((size_t)1 << 40) /* a dt_buf cap that is no real limit */
+
+/* ---- names ---- */
+
+static const char *const format_names[] = {"auto", "zeek", "json", "csv", "text"};
+
+bool scan_format_parse(const char *s, scan_format *out)
+{
+    for (size_t i = 0; i < sizeof format_names / sizeof format_names[0]; i++) {
+        if (strcmp(s, format_names[i]) == 0) {
+            *out = (scan_format)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *scan_format_name(scan_format f)
+{
+    return (unsigned)f < 5 ? format_names[f] : "unknown";
+}
+
+static const char *const class_names[SCAN_CLASS_COUNT] = {
+    "none", "domain", "ip", "host", "url", "hash", "x509", "email", "answer", "text", "guess",
+};
+
+bool scan_class_parse(const char *s, size_t len, scan_class *out)
+{
+    for (int i = 0; i < SCAN_CLASS_COUNT; i++) {
+        if (strlen(class_names[i]) == len && memcmp(s, class_names[i], len) == 0) {
+            *out = (scan_class)i;
+            return true;
+        }
+    }
+    if (len == 4 && memcmp(s, "file", 4) == 0) {
+        *out = SCAN_CLASS_FILE_HASH;
+        return true;
+    }
+    return false;
+}
+
+/* ---- field maps ---- */
+
+static void fm_put(scan_fieldmap *fm, const char *name, size_t len, scan_class cls)
+{
+    if (len == 0 || len >= sizeof fm->e[0].name)
+        return;
+    for (size_t i = 0; i < fm->count; i++) {
+        if (strlen(fm->e[i].name) == len && memcmp(fm->e[i].name, name, len) == 0) {
+            fm->e[i].cls = cls;
+            return;
+        }
+    }
+    if (fm->count == SCAN_FIELDMAP_MAX)
+        return;
+    memcpy(fm->e[fm->count].name, name, len);
+    fm->e[fm->count].name[len] = '\0';
+    fm->e[fm->count].cls = cls;
+    fm->count++;
+}
+
+void scan_fieldmap_default(scan_fieldmap *fm)
+{
+    static const struct {
+        const char *name;
+        scan_class cls;
+    } d[] = {
+        /* Zeek: conn, dns, ssl, x509, smtp, http, files, notice, weird */
+        {"id.orig_h", SCAN_CLASS_ADDR}, {"id.resp_h", SCAN_CLASS_ADDR},
+        {"query", SCAN_CLASS_DOMAIN}, {"answers", SCAN_CLASS_ANSWER},
+        {"server_name", SCAN_CLASS_DOMAIN}, {"cert_chain_fps", SCAN_CLASS_X509_HASH},
+        {"client_cert_chain_fps", SCAN_CLASS_X509_HASH}, {"fingerprint", SCAN_CLASS_X509_HASH},
+        {"san.dns", SCAN_CLASS_DOMAIN}, {"san.email", SCAN_CLASS_EMAIL},
+        {"san.ip", SCAN_CLASS_ADDR}, {"san.uri", SCAN_CLASS_URL},
+        {"mailfrom", SCAN_CLASS_EMAIL}, {"rcptto", SCAN_CLASS_EMAIL}, {"from", SCAN_CLASS_EMAIL},
+        {"to", SCAN_CLASS_EMAIL}, {"cc", SCAN_CLASS_EMAIL}, {"reply_to", SCAN_CLASS_EMAIL},
+        {"x_originating_ip", SCAN_CLASS_ADDR}, {"path", SCAN_CLASS_ADDR},
+        {"helo", SCAN_CLASS_HOST}, {"host", SCAN_CLASS_HOST}, {"referrer", SCAN_CLASS_URL},
+        {"md5", SCAN_CLASS_FILE_HASH}, {"sha1", SCAN_CLASS_FILE_HASH},
+        {"sha256", SCAN_CLASS_FILE_HASH}, {"tx_hosts", SCAN_CLASS_ADDR},
+        {"rx_hosts", SCAN_CLASS_ADDR}, {"src", SCAN_CLASS_ADDR}, {"dst", SCAN_CLASS_ADDR},
+        {"certificate.subject", SCAN_CLASS_NONE},
+        /* ECS */
+        {"source.ip", SCAN_CLASS_ADDR}, {"destination.ip", SCAN_CLASS_ADDR},
+        {"client.ip", SCAN_CLASS_ADDR}, {"server.ip", SCAN_CLASS_ADDR},
+        {"host.ip", SCAN_CLASS_ADDR}, {"source.domain", SCAN_CLASS_DOMAIN},
+        {"destination.domain", SCAN_CLASS_DOMAIN}, {"dns.question.name", SCAN_CLASS_DOMAIN},
+        {"dns.answers.data", SCAN_CLASS_ANSWER}, {"dns.resolved_ip", SCAN_CLASS_ADDR},
+        {"url.full", SCAN_CLASS_URL}, {"url.original", SCAN_CLASS_URL},
+        {"url.domain", SCAN_CLASS_DOMAIN}, {"tls.server.hash.sha256", SCAN_CLASS_X509_HASH},
+        {"tls.server.hash.sha1", SCAN_CLASS_X509_HASH}, {"tls.server.hash.md5", SCAN_CLASS_X509_HASH},
+        {"tls.client.server_name", SCAN_CLASS_DOMAIN}, {"file.hash.md5", SCAN_CLASS_FILE_HASH},
+        {"file.hash.sha1", SCAN_CLASS_FILE_HASH}, {"file.hash.sha256", SCAN_CLASS_FILE_HASH},
+        {"file.hash.sha512", SCAN_CLASS_FILE_HASH}, {"email.from.address", SCAN_CLASS_EMAIL},
+        {"email.to.address", SCAN_CLASS_EMAIL}, {"email.sender.address", SCAN_CLASS_EMAIL},
+        {"message", SCAN_CLASS_TEXT},
+    };
+    fm->count = 0;
+    for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
+        fm_put(fm, d[i].name, strlen(d[i].name), d[i].cls);
+}
+
+dt_status scan_fieldmap_parse(scan_fieldmap *fm, const char *spec, dt_err *err)
+{
+    const char *p = spec;
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        const char *eq = memchr(p, '=', len);
+        scan_class cls;
+        if (len > 0) {
+            if (eq == NULL || eq == p)
+                return dt_fail(err, DT_EARG, "--fields", "'%.*s' is not NAME=CLASS", (int)len, p);
+            if (!scan_class_parse(eq + 1, len - (size_t)(eq - p) - 1, &cls))
+                return dt_fail(err, DT_EARG, "--fields",
+                               "unknown class '%.*s' (domain, ip, host, url, hash, x509, "
+                               "email, answer, text, guess, none)",
+                               (int)(len - (size_t)(eq - p) - 1), eq + 1);
+            if ((size_t)(eq - p) >= sizeof fm->e[0].name)
+                return dt_fail(err, DT_EARG, "--fields", "field name too long");
+            if (fm->count == SCAN_FIELDMAP_MAX)
+                return dt_fail(err, DT_ELIMIT, "--fields", "more than %d fields",
+                               SCAN_FIELDMAP_MAX);
+            fm_put(fm, p, (size_t)(eq - p), cls);
+        }
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return DT_OK;
+}
+
+/* -1 when the name is not in the map. */
+static int fm_find(const scan_fieldmap *fm, const char *name, size_t len)
+{
+    for (size_t i = 0; i < fm->count; i++)
+        if (fm->e[i].name[0] == name[0] && strncmp(fm->e[i].name, name, len) == 0 &&
+            fm->e[i].name[len] == '\0')
+            return (int)fm->e[i].cls;
+    return -1;
+}
+
+scan_class scan_fieldmap_get(const scan_fieldmap *fm, const char *name, size_t len)
+{
+    int c = len ? fm_find(fm, name, len) : -1;
+    return c < 0 ? SCAN_CLASS_NONE : (scan_class)c;
+}
+
+/* ---- timestamps ---- */
+
+bool scan_ts_parse(const char *s, size_t len, int64_t *us)
+{
+    int64_t sec = 0, frac = 0;
+    size_t i = 0, fd = 0;
+    if (len == 0)
+        return false;
+    if (len >= 20 && s[4] == '-' && s[10] == 'T') {
+        dt_time t;
+        if (dt_time_parse(s, len, &t, NULL) != DT_OK)
+            return false;
+        *us = dt_time_to_us(&t);
+        return true;
+    }
+    while (i < len && s[i] >= '0' && s[i] <= '9' && i < 12)
+        sec = sec * 10 + (s[i++] - '0');
+    if (i == 0)
+        return false;
+    if (i < len && s[i] == '.') {
+        i++;
+        while (i < len && s[i] >= '0' && s[i] <= '9') {
+            if (fd < 6) {
+                frac = frac * 10 + (s[i] - '0');
+                fd++;
+            }
+            i++;
+        }
+    }
+    if (i != len)
+        return false;
+    while (fd++ < 6)
+        frac *= 10;
+    *us = sec * 1000000 + frac;
+    return true;
+}
+
+/* ---- per-thread worker ---- */
+
+typedef struct rec {
+    uint64_t line; /* chunk-relative, 1-based */
+    int64_t ts;
+    uint32_t ind;
+    uint32_t field_off, field_len, val_off, val_len; /* into worker bytes */
+    uint8_t type;
+    bool has_ts;
+} rec;
+
+typedef struct diag {
+    uint64_t line;
+    char msg[200];
+} diag;
+
+typedef struct col {
+    const char *name;
+    uint32_t len;
+    scan_class cls;
+} col;
+
+typedef struct worker {
+    const match_set *set;
+    const scan_fieldmap *fm;
+    scan_format format;
+    const char *base;
+    size_t begin, end, max_line;
+    _Atomic uint64_t *progress;
+    bool active[SCAN_CLASS_COUNT];
+    /* results */
+    rec *recs;
+    size_t rec_count, rec_cap;
+    dt_buf bytes;
+    diag diags[DIAG_KEEP];
+    size_t diag_count;   /* kept */
+    uint64_t diag_total; /* found */
+    uint64_t lines, skipped;
+    bool oom;
+    /* the line being scanned */
+    uint64_t lineno;
+    size_t line_first_rec;
+    bool line_has_ts;
+    int64_t line_ts;
+    /* scratch (refang, unescape), reused line after line */
+    dt_buf tmp;
+    /* Zeek state */
+    col cols[MAX_COLS];
+    size_t ncols;
+    int ts_col;
+    bool have_header, warned_noheader;
+    char set_sep;
+    /* CSV header (shared, read-only) */
+    const col *csv_cols;
+    size_t csv_ncols;
+} worker;
+
+static void add_diag(worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add_diag(worker *w, const char *fmt, ...)
+{
+    va_list ap;
+    w->diag_total++;
+    if (w->diag_count == DIAG_KEEP)
+        return;
+    diag *d = &w->diags[w->diag_count++];
+    d->line = w->lineno;
+    va_start(ap, fmt);
+    vsnprintf(d->msg, sizeof d->msg, fmt, ap);
+    va_end(ap);
+}
+
+static void emit(worker *w, const char *field, size_t flen, const char *v, size_t vlen,
+                 const match_hit *hits, size_t nhits)
+{
+    /* one record per (indicator, value): an indicator reached twice through
+     * one value (itself and a parent domain) counts once */
+    for (size_t h = 0; h < nhits; h++) {
+        for (uint32_t k = 0; k < hits[h].count; k++) {
+            uint32_t ind = hits[h].inds[k];
+            bool dup = false;
+            for (size_t g = 0; g <= h && !dup; g++)
+                for (uint32_t q = 0; q < (g == h ? k : hits[g].count); q++)
+                    if (hits[g].inds[q] == ind) {
+                        dup = true;
+                        break;
+                    }
+            if (dup)
+                continue;
+            if (w->rec_count == w->rec_cap) {
+                size_t n = w->rec_cap ? w->rec_cap * 2 : 256;
+                rec *r = dt_realloc(w->recs, n * sizeof *r);
+                if (r == NULL) {
+                    w->oom = true;
+                    return;
+                }
+                w->recs = r;
+                w->rec_cap = n;
+            }
+            size_t foff = w->bytes.len;
+            if (dt_buf_append(&w->bytes, field, flen, NULL) != DT_OK ||
+                dt_buf_append(&w->bytes, v, vlen, NULL) != DT_OK) {
+                w->oom = true;
+                return;
+            }
+            w->recs[w->rec_count++] = (rec){
+                .line = w->lineno,
+                .ind = ind,
+                .field_off = (uint32_t)foff,
+                .field_len = (uint32_t)flen,
+                .val_off = (uint32_t)(foff + flen),
+                .val_len = (uint32_t)vlen,
+                .type = (uint8_t)hits[h].type,
+            };
+        }
+    }
+}
+
+static void look(worker *w, match_type t, const char *field, size_t flen, const char *v,
+                 size_t vlen)
+{
+    match_hit hits[MAX_HITS];
+    size_t n = match_lookup(w->set, t, v, vlen, hits, MAX_HITS);
+    if (n > 0)
+        emit(w, field, flen, v, vlen, hits, n);
+}
+
+static bool has_byte(const char *v, size_t len, char c)
+{
+    return memchr(v, c, len) != NULL;
+}
+
+static bool looks_v4(const char *v, size_t len)
+{
+    return len >= 7 && len <= 15 && v[0] >= '0' && v[0] <= '9' && !has_byte(v, len, ':');
+}
+
+static void look_host(worker *w, const char *field, size_t flen, const char *v, size_t vlen)
+{
+    uint32_t a;
+    if (looks_v4(v, vlen) && match_ipv4_parse(v, vlen, &a))
+        look(w, MATCH_IPV4, field, flen, v, vlen);
+    else if (has_byte(v, vlen, ':'))
+        look(w, MATCH_IPV6, field, flen, v, vlen);
+    else
+        look(w, MATCH_DOMAIN, field, flen, v, vlen);
+}
+
+/* ---- free text ---- */
+
+static bool is_delim(unsigned char c)
+{
+    return c <= ' ' || c == '"' || c == '\'' || c == '<' || c == '>' || c == ',' || c == ';' ||
+           c == '(' || c == ')' || c == '{' || c == '}' || c == '|' || c == '\\' || c == '^' ||
+           c == '`' || c == 0x7F;
+}
+
+static bool is_hex(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+/* Copy the line with defanging undone, into w->tmp. false: nothing to undo. */
+static bool refang(worker *w, const char *s, size_t len)
+{
+    bool any = false;
+    for (size_t i = 0; i < len && !any; i++) {
+        char c = s[i];
+        if (c == '[' || c == '(' ||
+            ((c | 0x20) == 'x' && i > 0 && (s[i - 1] | 0x20) == 'h' && i + 1 < len &&
+             (s[i + 1] | 0x20) == 'x'))
+            any = true;
+    }
+    if (!any)
+        return false;
+    dt_buf_reset(&w->tmp);
+    if (dt_buf_reserve(&w->tmp, len + 1, NULL) != DT_OK)
+        return false;
+    char *o = w->tmp.data;
+    size_t n = 0;
+    for (size_t i = 0; i < len;) {
+        static const struct {
+            const char *from, *to;
+        } r[] = {{"[.]", "."}, {"(.)", "."}, {"[dot]", "."}, {"[:]", ":"}, {"[@]", "@"},
+                 {"[at]", "@"}, {"[://]", "://"}, {"[/]", "/"}};
+        bool done = false;
+        if (s[i] == '[' || s[i] == '(') {
+            for (size_t k = 0; k < sizeof r / sizeof r[0]; k++) {
+                size_t fl = strlen(r[k].from);
+                if (i + fl <= len && strncasecmp(s + i, r[k].from, fl) == 0) {
+                    size_t tl = strlen(r[k].to);
+                    memcpy(o + n, r[k].to, tl);
+                    n += tl;
+                    i += fl;
+                    done = true;
+                    break;
+                }
+            }
+        } else if ((s[i] | 0x20) == 'h' && i + 3 < len && (s[i + 1] | 0x20) == 'x' &&
+                   (s[i + 2] | 0x20) == 'x' && (s[i + 3] | 0x20) == 'p') {
+            memcpy(o + n, "http", 4);
+            n += 4;
+            i += 4;
+            done = true;
+        }
+        if (!done)
+            o[n++] = s[i++];
+    }
+    w->tmp.len = n;
+    o[n] = '\0';
+    return true;
+}
+
+static void text_token(worker *w, const char *field, size_t flen, const char *t, size_t len);
+
+static void text_piece(worker *w, const char *field, size_t flen, const char *t, size_t len)
+{
+    uint32_t a;
+    static const char trail[] = ".:,!?]";
+    while (len > 0 && strchr(trail, t[len - 1]) && t[len - 1] != '\0')
+        len--;
+    while (len > 0 && (t[0] == '.' || t[0] == '[' || t[0] == ':') && !(len > 2 && t[1] == ':'))
+        t++, len--;
+    if (len < 3)
+        return;
+    const char *at = memchr(t, '@', len);
+    if (at) {
+        look(w, MATCH_EMAIL, field, flen, t, len);
+        text_piece(w, field, flen, at + 1, len - (size_t)(at - t) - 1);
+        return;
+    }
+    size_t colons = 0, dots = 0, hex = 0, alpha = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)t[i];
+        colons += c == ':';
+        dots += c == '.';
+        hex += is_hex(c);
+        alpha += ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c >= 0x80;
+    }
+    if (colons >= 2) {
+        look(w, MATCH_IPV6, field, flen, t, len);
+        return;
+    }
+    if (hex == len && (len == 32 || len == 40 || len == 64 || len == 128)) {
+        look(w, MATCH_FILE_HASH, field, flen, t, len);
+        look(w, MATCH_X509_HASH, field, flen, t, len);
+        return;
+    }
+    const char *slash = memchr(t, '/', len);
+    size_t hl = slash ? (size_t)(slash - t) : len;
+    const char *colon = memchr(t, ':', hl);
+    size_t host_len = colon ? (size_t)(colon - t) : hl;
+    if (dots == 3 && match_ipv4_parse(t, host_len, &a)) {
+        look(w, MATCH_IPV4, field, flen, t, host_len);
+        return;
+    }
+    if (dots >= 1 && alpha > 0 && host_len > 2)
+        look(w, MATCH_DOMAIN, field, flen, t, host_len);
+}
+
+static void text_token(worker *w, const char *field, size_t flen, const char *t, size_t len)
+{
+    const char *sep = len > 6 ? memmem(t, len, "://", 3) : NULL;
+    if (sep) {
+        static const char trail[] = ".,:!?]";
+        while (len > 0 && strchr(trail, t[len - 1]))
+            len--;
+        /* the scheme starts at the last non-letter before "://" */
+        const char *s = sep;
+        while (s > t && (((s[-1] | 0x20) >= 'a' && (s[-1] | 0x20) <= 'z') || s[-1] == '+' ||
+                         s[-1] == '-' || s[-1] == '.'))
+            s--;
+        if (s == sep)
+            return;
+        size_t ulen = len - (size_t)(s - t);
+        look(w, MATCH_URL, field, flen, s, ulen);
+        const char *h = sep + 3, *end = t + len, *he = h;
+        while (he < end && *he != '/' && *he != '?' && *he != '#')
+            he++;
+        const char *at = memchr(h, '@', (size_t)(he - h));
+        if (at)
+            h = at + 1;
+        const char *hp = he;
+        if (h < he && *h == '[') {
+            const char *rb = memchr(h, ']', (size_t)(he - h));
+            if (rb) {
+                look(w, MATCH_IPV6, field, flen, h + 1, (size_t)(rb - h - 1));
+                return;
+            }
+        }
+        const char *colon = memchr(h, ':', (size_t)(he - h));
+        if (colon)
+            hp = colon;
+        if (hp > h)
+            look_host(w, field, flen, h, (size_t)(hp - h));
+        return;
+    }
+    /* key=value pieces */
+    while (len > 0) {
+        const char *eq = memchr(t, '=', len);
+        size_t pl = eq ? (size_t)(eq - t) : len;
+        text_piece(w, field, flen, t, pl);
+        if (!eq)
+            break;
+        t = eq + 1;
+        len -= pl + 1;
+    }
+}
+
+static void scan_text(worker *w, const char *field, size_t flen, const char *s, size_t len)
+{
+    size_t i = 0;
+    if (refang(w, s, len)) {
+        s = w->tmp.data;
+        len = w->tmp.len;
+    }
+    while (i < len) {
+        while (i < len && is_delim((unsigned char)s[i]))
+            i++;
+        size_t st = i;
+        while (i < len && !is_delim((unsigned char)s[i]))
+            i++;
+        if (i - st >= 3)
+            text_token(w, field, flen, s + st, i - st);
+    }
+}
+
+/* ---- one value of a class ---- */
+
+static void scan_value(worker *w, scan_class cls, const char *field, size_t flen, const char *v,
+                       size_t vlen)
+{
+    if (vlen == 0)
+        return;
+    switch (cls) {
+    case SCAN_CLASS_DOMAIN:
+        look(w, MATCH_DOMAIN, field, flen, v, vlen);
+        break;
+    case SCAN_CLASS_ADDR:
+        look(w, has_byte(v, vlen, ':') ? MATCH_IPV6 : MATCH_IPV4, field, flen, v, vlen);
+        break;
+    case SCAN_CLASS_HOST:
+        look_host(w, field, flen, v, vlen);
+        break;
+    case SCAN_CLASS_URL:
+        look(w, MATCH_URL, field, flen, v, vlen);
+        break;
+    case SCAN_CLASS_FILE_HASH:
+        look(w, MATCH_FILE_HASH, field, flen, v, vlen);
+        break;
+    case SCAN_CLASS_X509_HASH:
+        look(w, MATCH_X509_HASH, field, flen, v, vlen);
+        break;
+    case SCAN_CLASS_EMAIL:
+        look(w, MATCH_EMAIL, field, flen, v, vlen);
+        break;
+    case SCAN_CLASS_ANSWER:
+        if (vlen > 4 && memcmp(v, "TXT ", 4) == 0) {
+            /* Zeek writes "TXT <length> <text>" */
+            size_t i = 4;
+            while (i < vlen && v[i] >= '0' && v[i] <= '9')
+                i++;
+            if (i < vlen && v[i] == ' ')
+                i++;
+            scan_text(w, field, flen, v + i, vlen - i);
+        } else {
+            look_host(w, field, flen, v, vlen);
+        }
+        break;
+    case SCAN_CLASS_TEXT:
+        scan_text(w, field, flen, v, vlen);
+        break;
+    case SCAN_CLASS_GUESS: {
+        match_type t = match_type_guess(v, vlen);
+        if (t == MATCH_FILE_HASH) {
+            look(w, MATCH_FILE_HASH, field, flen, v, vlen);
+            look(w, MATCH_X509_HASH, field, flen, v, vlen);
+        } else if (t == MATCH_DOMAIN) {
+            if (has_byte(v, vlen, '.') && !has_byte(v, vlen, ' '))
+                look(w, t, field, flen, v, vlen);
+        } else {
+            look(w, t, field, flen, v, vlen);
+        }
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* ---- Zeek TSV ---- */
+
+static void zeek_header(worker *w, const char *s, size_t len)
+{
+    if (len > 8 && memcmp(s, "#fields\t", 8) == 0) {
+        size_t i = 8;
+        w->ncols = 0;
+        w->ts_col = -1;
+        w->have_header = true;
+        while (i <= len) {
+            const char *tab = memchr(s + i, '\t', len - i);
+            size_t e = tab ? (size_t)(tab - s) : len;
+            if (w->ncols == MAX_COLS) {
+                add_diag(w, "more than %d fields in the #fields header: the rest are ignored",
+                         MAX_COLS);
+                w->have_header = false;
+                return;
+            }
+            col *c = &w->cols[w->ncols];
+            c->name = s + i;
+            c->len = (uint32_t)(e - i);
+            scan_class cls = scan_fieldmap_get(w->fm, c->name, c->len);
+            c->cls = w->active[cls] ? cls : SCAN_CLASS_NONE;
+            if (c->len == 2 && memcmp(c->name, "ts", 2) == 0)
+                w->ts_col = (int)w->ncols;
+            w->ncols++;
+            i = e + 1;
+        }
+        w->warned_noheader = false;
+    } else if (len == 16 && memcmp(s, "#set_separator\t", 15) == 0) {
+        w->set_sep = s[15];
+    }
+}
+
+static void zeek_line(worker *w, const char *s, size_t len)
+{
+    uint32_t off[MAX_COLS + 1];
+    size_t n = 0, i = 0;
+    if (s[0] == '#') {
+        zeek_header(w, s, len);
+        return;
+    }
+    if (!w->have_header) {
+        w->skipped++;
+        if (!w->warned_noheader) {
+            add_diag(w, "no #fields header before this line: lines skipped until one appears");
+            w->warned_noheader = true;
+        }
+        return;
+    }
+    /* field starts; off[n] is one past the end of the last field + 1 */
+    off[n++] = 0;
+    for (;;) {
+        const char *tab = memchr(s + i, '\t', len - i);
+        if (tab == NULL)
+            break;
+        i = (size_t)(tab - s) + 1;
+        if (n > w->ncols)
+            break;
+        off[n++] = (uint32_t)i;
+    }
+    if (n != w->ncols) {
+        w->skipped++;
+        add_diag(w, "%s fields where the #fields header has %zu: line skipped",
+                 n > w->ncols ? "more" : "fewer", w->ncols);
+        return;
+    }
+    off[n] = (uint32_t)len + 1;
+    if (w->ts_col >= 0) {
+        const char *t = s + off[w->ts_col];
+        w->line_has_ts = scan_ts_parse(t, off[w->ts_col + 1] - 1 - off[w->ts_col], &w->line_ts);
+    }
+    for (size_t c = 0; c < n; c++) {
+        scan_class cls = w->cols[c].cls;
+        if (cls == SCAN_CLASS_NONE)
+            continue;
+        const char *f = s + off[c];
+        size_t fl = off[c + 1] - 1 - off[c];
+        if ((fl == 1 && f[0] == '-') || (fl == 7 && memcmp(f, "(empty)", 7) == 0))
+            continue;
+        if (cls == SCAN_CLASS_URL || cls == SCAN_CLASS_TEXT) {
+            scan_value(w, cls, w->cols[c].name, w->cols[c].len, f, fl);
+            continue;
+        }
+        for (;;) {
+            const char *sep = memchr(f, w->set_sep, fl);
+            size_t el = sep ? (size_t)(sep - f) : fl;
+            scan_value(w, cls, w->cols[c].name, w->cols[c].len, f, el);
+            if (!sep)
+                break;
+            fl -= el + 1;
+            f = sep + 1;
+        }
+    }
+}
+
+/* ---- JSON lines ---- */
+
+static const char *skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* p at '"'; returns one past the closing quote, or NULL. */
+static const char *json_str(const char *p, const char *end, const char **s, size_t *len,
+                            bool *esc)
+{
+    const char *q = ++p;
+    *esc = false;
+    while (q < end) {
+        if (*q == '"') {
+            *s = p;
+            *len = (size_t)(q - p);
+            return q + 1;
+        }
+        if (*q == '\\') {
+            *esc = true;
+            q++;
+        }
+        q++;
+    }
+    return NULL;
+}
+
+static void put_utf8(char *o, size_t *n, uint32_t cp)
+{
+    if (cp < 0x80) {
+        o[(*n)++] = (char)cp;
+    } else if (cp < 0x800) {
+        o[(*n)++] = (char)(0xC0 | cp >> 6);
+        o[(*n)++] = (char)(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        o[(*n)++] = (char)(0xE0 | cp >> 12);
+        o[(*n)++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[(*n)++] = (char)(0x80 | (cp & 0x3F));
+    } else {
+        o[(*n)++] = (char)(0xF0 | cp >> 18);
+        o[(*n)++] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        o[(*n)++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[(*n)++] = (char)(0x80 | (cp & 0x3F));
+    }
+}
+
+/* Unescape a JSON string body into w->tmp. */
+static bool json_unescape(worker *w, const char *s, size_t len)
+{
+    dt_buf_reset(&w->tmp);
+    if (dt_buf_reserve(&w->tmp, len + 1, NULL) != DT_OK)
+        return false;
+    char *o = w->tmp.data;
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] != '\\') {
+            o[n++] = s[i];
+            continue;
+        }
+        if (++i >= len)
+            return false;
+        switch (s[i]) {
+        case 'n': o[n++] = '\n'; break;
+        case 't': o[n++] = '\t'; break;
+        case 'r': o[n++] = '\r'; break;
+        case 'b': o[n++] = '\b'; break;
+        case 'f': o[n++] = '\f'; break;
+        case 'u': {
+            uint32_t cp = 0;
+            if (i + 4 >= len)
+                return false;
+            for (int k = 1; k <= 4; k++) {
+                int h = is_hex((unsigned char)s[i + k]) ? 0 : -1;
+                if (h < 0)
+                    return false;
+                char c = s[i + k];
+                cp = cp << 4 | (uint32_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+            }
+            i += 4;
+            if (cp >= 0xD800 && cp <= 0xDFFF)
+                cp = 0xFFFD; /* lone or paired surrogates: not an observable's bytes */
+            put_utf8(o, &n, cp);
+            break;
+        }
+        default: o[n++] = s[i]; break;
+        }
+    }
+    w->tmp.len = n;
+    return true;
+}
+
+static bool is_ts_key(const char *k, size_t len)
+{
+    return (len == 2 && memcmp(k, "ts", 2) == 0) ||
+           (len == 10 && memcmp(k, "@timestamp", 10) == 0) ||
+           (len == 9 && memcmp(k, "timestamp", 9) == 0);
+}
+
+static void json_value_str(worker *w, scan_class cls, const char *key, size_t klen,
+                           const char *s, size_t len, bool esc)
+{
+    if (esc) {
+        if (!json_unescape(w, s, len))
+            return;
+        /* the scratch buffer is reused by text scanning: copy to a stack buffer */
+        char buf[4096];
+        if (w->tmp.len > sizeof buf) {
+            return;
+        }
+        memcpy(buf, w->tmp.data, w->tmp.len);
+        scan_value(w, cls, key, klen, buf, w->tmp.len);
+        return;
+    }
+    scan_value(w, cls, key, klen, s, len);
+}
+
+static const char *json_skip(const char *p, const char *end, int depth);
+
+static const char *json_object(worker *w, const char *p, const char *end, char *path,
+                               size_t plen, int depth);
+
+static const char *json_array(worker *w, const char *p, const char *end, scan_class cls,
+                              const char *key, size_t klen, int depth)
+{
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == ']')
+        return p + 1;
+    while (p < end) {
+        p = skip_ws(p, end);
+        if (p >= end)
+            return NULL;
+        if (*p == '"') {
+            const char *s;
+            size_t len;
+            bool esc;
+            p = json_str(p, end, &s, &len, &esc);
+            if (p == NULL)
+                return NULL;
+            if (cls != SCAN_CLASS_NONE)
+                json_value_str(w, cls, key, klen, s, len, esc);
+        } else {
+            p = json_skip(p, end, depth + 1);
+            if (p == NULL)
+                return NULL;
+        }
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') {
+            p++;
+            continue;
+        }
+        if (p < end && *p == ']')
+            return p + 1;
+        return NULL;
+    }
+    return NULL;
+}
+
+static const char *json_skip(const char *p, const char *end, int depth)
+{
+    if (depth > 32 || p >= end)
+        return NULL;
+    if (*p == '"') {
+        const char *s;
+        size_t len;
+        bool esc;
+        return json_str(p, end, &s, &len, &esc);
+    }
+    if (*p == '{' || *p == '[') {
+        char close = *p == '{' ? '}' : ']';
+        p = skip_ws(p + 1, end);
+        if (p < end && *p == close)
+            return p + 1;
+        while (p < end) {
+            p = skip_ws(p, end);
+            if (close == '}') {
+                const char *s;
+                size_t len;
+                bool esc;
+                if (p >= end || *p != '"' || (p = json_str(p, end, &s, &len, &esc)) == NULL)
+                    return NULL;
+                p = skip_ws(p, end);
+                if (p >= end || *p != ':')
+                    return NULL;
+                p = skip_ws(p + 1, end);
+            }
+            p = json_skip(p, end, depth + 1);
+            if (p == NULL)
+                return NULL;
+            p = skip_ws(p, end);
+            if (p < end && *p == ',') {
+                p++;
+                continue;
+            }
+            if (p < end && *p == close)
+                return p + 1;
+            return NULL;
+        }
+        return NULL;
+    }
+    /* number, true, false, null */
+    const char *q = p;
+    while (q < end && *q != ',' && *q != '}' && *q != ']' && *q != ' ' && *q != '\t')
+        q++;
+    return q > p ? q : NULL;
+}
+
+static const char *json_object(worker *w, const char *p, const char *end, char *path,
+                               size_t plen, int depth)
+{
+    if (depth > 16)
+        return NULL;
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == '}')
+        return p + 1;
+    while (p < end) {
+        const char *k;
+        size_t klen, full;
+        bool esc;
+        p = skip_ws(p, end);
+        if (p >= end || *p != '"' || (p = json_str(p, end, &k, &klen, &esc)) == NULL)
+            return NULL;
+        p = skip_ws(p, end);
+        if (p >= end || *p != ':')
+            return NULL;
+        p = skip_ws(p + 1, end);
+        if (p >= end)
+            return NULL;
+        /* the dotted path of this key */
+        full = plen + (plen ? 1 : 0) + klen;
+        bool fits = full < 256;
+        if (fits) {
+            if (plen)
+                path[plen] = '.';
+            memcpy(path + plen + (plen ? 1 : 0), k, klen);
+        }
+        scan_class cls = SCAN_CLASS_NONE;
+        if (fits) {
+            int c = fm_find(w->fm, path, full);
+            cls = c >= 0 && w->active[c] ? (scan_class)c : SCAN_CLASS_NONE;
+        }
+        if (*p == '"') {
+            const char *s;
+            size_t len;
+            bool sesc;
+            p = json_str(p, end, &s, &len, &sesc);
+            if (p == NULL)
+                return NULL;
+            if (fits && plen == 0 && is_ts_key(path, full))
+                w->line_has_ts = scan_ts_parse(s, len, &w->line_ts);
+            else if (cls != SCAN_CLASS_NONE)
+                json_value_str(w, cls, path, full, s, len, sesc);
+        } else if (*p == '{' && fits) {
+            p = json_object(w, p, end, path, full, depth + 1);
+        } else if (*p == '[') {
+            p = json_array(w, p, end, cls, path, full, depth);
+        } else {
+            const char *st = p;
+            p = json_skip(p, end, depth + 1);
+            if (p && fits && plen == 0 && is_ts_key(path, full))
+                w->line_has_ts = scan_ts_parse(st, (size_t)(p - st), &w->line_ts);
+        }
+        if (p == NULL)
+            return NULL;
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') {
+            p++;
+            continue;
+        }
+        if (p < end && *p == '}')
+            return p + 1;
+        return NULL;
+    }
+    return NULL;
+}
+
+static void json_line(worker *w, const char *s, size_t len)
+{
+    char path[256];
+    const char *p = skip_ws(s, s + len);
+    if (p == s + len)
+        return; /* blank */
+    if (*p != '{' || (p = json_object(w, p, s + len, path, 0, 0)) == NULL ||
+        skip_ws(p, s + len) != s + len) {
+        w->skipped++;
+        add_diag(w, "not a JSON object: line skipped");
+        /* matches already taken from a broken line are dropped with it */
+        w->rec_count = w->line_first_rec;
+    }
+}
+
+/* ---- CSV ---- */
+
+/* Next field of a CSV line starting at *i. Unquoted fields are returned in
+ * place; quoted ones with "" unescaped into buf. */
+static bool csv_field(const char *s, size_t len, size_t *i, char *buf, size_t cap,
+                      const char **f, size_t *fl)
+{
+    size_t p = *i;
+    if (p < len && s[p] == '"') {
+        size_t n = 0;
+        p++;
+        for (;;) {
+            if (p >= len)
+                return false;
+            if (s[p] == '"') {
+                if (p + 1 < len && s[p + 1] == '"') {
+                    if (n < cap)
+                        buf[n++] = '"';
+                    p += 2;
+                    continue;
+                }
+                p++;
+                break;
+            }
+            if (n < cap)
+                buf[n++] = s[p];
+            p++;
+        }
+        if (p < len && s[p] != ',')
+            return false;
+        *f = buf;
+        *fl = n;
+    } else {
+        const char *c = memchr(s + p, ',', len - p);
+        size_t e = c ? (size_t)(c - s) : len;
+        *f = s + p;
+        *fl = e - p;
+        p = e;
+    }
+    *i = p < len ? p + 1 : len + 1;
+    return true;
+}
+
+static void csv_line(worker *w, const char *s, size_t len)
+{
+    size_t i = 0, c = 0;
+    char buf[4096];
+    if (len == 0)
+        return;
+    while (i <= len && c < w->csv_ncols) {
+        const char *f;
+        size_t fl;
+        if (!csv_field(s, len, &i, buf, sizeof buf, &f, &fl)) {
+            w->skipped++;
+            add_diag(w, "unterminated quoted CSV field: line skipped");
+            w->rec_count = w->line_first_rec;
+            return;
+        }
+        const col *k = &w->csv_cols[c];
+        if (is_ts_key(k->name, k->len))
+            w->line_has_ts = scan_ts_parse(f, fl, &w->line_ts);
+        else if (k->cls != SCAN_CLASS_NONE && w->active[k->cls])
+            scan_value(w, k->cls, k->name, k->len, f, fl);
+        c++;
+    }
+}
+
+/* ---- the chunk loop ---- */
+
+static void text_line(worker *w, const char *s, size_t len)
+{
+    scan_text(w, "text", 4, s, len);
+}
+
+static void *worker_run(void *arg)
+{
+    worker *w = arg;
+    const char *p = w->base + w->begin, *end = w->base + w->end;
+    uint64_t pending = 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        size_t len = (size_t)(le - p);
+        w->lineno++;
+        w->lines++;
+        if (len > 0 && p[len - 1] == '\r')
+            len--;
+        if (len > w->max_line) {
+            w->skipped++;
+            add_diag(w, "line of %zu bytes is longer than the limit of %zu: skipped", len,
+                     w->max_line);
+        } else if (len > 0) {
+            w->line_first_rec = w->rec_count;
+            w->line_has_ts = false;
+            switch (w->format) {
+            case SCAN_FORMAT_ZEEK: zeek_line(w, p, len); break;
+            case SCAN_FORMAT_JSON: json_line(w, p, len); break;
+            case SCAN_FORMAT_CSV: csv_line(w, p, len); break;
+            default: text_line(w, p, len); break;
+            }
+            if (w->line_has_ts)
+                for (size_t r = w->line_first_rec; r < w->rec_count; r++) {
+                    w->recs[r].has_ts = true;
+                    w->recs[r].ts = w->line_ts;
+                }
+        }
+        p = nl ? nl + 1 : end;
+        if (w->progress && (pending += len + 1) >= (1u << 20)) {
+            atomic_fetch_add(w->progress, pending);
+            pending = 0;
+        }
+    }
+    if (w->progress)
+        atomic_fetch_add(w->progress, pending);
+    return NULL;
+}
+
+static void worker_release(worker *w)
+{
+    dt_free(w->recs);
+    dt_buf_release(&w->bytes);
+    dt_buf_release(&w->tmp);
+}
+
+static scan_format detect(const char *name, const char *d, size_t len)
+{
+    size_t n = strlen(name);
+    if (len >= 3 && (unsigned char)d[0] == 0xEF && (unsigned char)d[1] == 0xBB &&
+        (unsigned char)d[2] == 0xBF)
+        d += 3, len -= 3;
+    if (len >= 7 && (memcmp(d, "#separator", len < 10 ? len : 10) == 0 ||
+                     memcmp(d, "#fields", 7) == 0))
+        return SCAN_FORMAT_ZEEK;
+    if (len > 0 && d[0] == '{')
+        return SCAN_FORMAT_JSON;
+    if ((n > 4 && strcmp(name + n - 4, ".csv") == 0) ||
+        (n > 7 && strcmp(name + n - 7, ".csv.gz") == 0))
+        return SCAN_FORMAT_CSV;
+    return SCAN_FORMAT_TEXT;
+}
+
+/* The offset of the last "#fields" line starting before pos, or SIZE_MAX. */
+static size_t header_before(const char *d, size_t len, size_t pos)
+{
+    size_t best = SIZE_MAX, i = 0;
+    while (i < pos) {
+        const char *h = memchr(d + i, '#', pos - i);
+        if (h == NULL)
+            break;
+        size_t o = (size_t)(h - d);
+        if ((o == 0 || d[o - 1] == '\n') && len - o > 8 && memcmp(h, "#fields\t", 8) == 0)
+            best = o;
+        i = o + 1;
+    }
+    return best;
+}
+
+static scan_fieldmap default_map;
+
+static void default_map_init(void)
+{
+    scan_fieldmap_default(&default_map);
+}
+
+dt_status scan_buffer(const match_set *set, const char *name, const char *data, size_t len,
+                      const scan_opts *opts, scan_match_fn on_match, scan_diag_fn on_diag,
+                      void *ctx, scan_stats *st, dt_err *err)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    const scan_fieldmap *fm = opts->fields;
+    scan_format fmt = opts->format;
+    unsigned nthreads = opts->threads ? opts->threads : 1;
+    size_t max_diags = opts->max_diags ? opts->max_diags : 20, start = 0;
+    uint64_t base_line = 0;
+    col csv_cols[MAX_COLS];
+    size_t csv_n = 0;
+    worker *ws = NULL;
+    dt_status rc = DT_OK;
+    if (fm == NULL) {
+        pthread_once(&once, default_map_init);
+        fm = &default_map;
+    }
+    if (fmt == SCAN_FORMAT_AUTO)
+        fmt = detect(name, data, len);
+    st->files++;
+    st->bytes += len;
+    if (fmt == SCAN_FORMAT_CSV && len > 0) {
+        /* the header is line 1, shared read-only by the chunks */
+        const char *nl = memchr(data, '\n', len);
+        size_t hl = nl ? (size_t)(nl - data) : len, i = 0;
+        start = nl ? hl + 1 : len;
+        if (hl > 0 && data[hl - 1] == '\r')
+            hl--;
+        while (i <= hl && csv_n < MAX_COLS) {
+            char buf[1];
+            const char *f;
+            size_t fl;
+            if (!csv_field(data, hl, &i, buf, 0, &f, &fl))
+                break;
+            if (f == buf)
+                f = ""; /* quoted header names are not unescaped: taken as empty */
+            csv_cols[csv_n].name = f;
+            csv_cols[csv_n].len = (uint32_t)fl;
+            int c = fm_find(fm, f, fl);
+            csv_cols[csv_n].cls = c < 0 ? SCAN_CLASS_GUESS : (scan_class)c;
+            csv_n++;
+        }
+        base_line = 1;
+        st->lines++;
+    }
+    if (len - start < (1u << 20))
+        nthreads = 1;
+    ws = dt_calloc(nthreads, sizeof *ws);
+    if (ws == NULL)
+        return dt_fail(err, DT_ENOMEM, name, "out of memory");
+    size_t prev = start;
+    for (unsigned t = 0; t < nthreads; t++) {
+        worker *w = &ws[t];
+        size_t e = t + 1 == nthreads ? len : start + (len - start) / nthreads * (t + 1);
+        if (e < prev)
+            e = prev;
+        if (t + 1 < nthreads && e < len) {
+            const char *nl = memchr(data + e, '\n', len - e);
+            e = nl ? (size_t)(nl - data) + 1 : len;
+        }
+        w->set = set;
+        w->fm = fm;
+        w->format = fmt;
+        w->base = data;
+        w->begin = prev;
+        w->end = e;
+        w->max_line = opts->max_line ? opts->max_line : (1u << 20);
+        w->progress = opts->progress;
+        w->set_sep = ',';
+        w->ts_col = -1;
+        w->csv_cols = csv_cols;
+        w->csv_ncols = csv_n;
+        dt_buf_init(&w->bytes, (size_t)UINT32_MAX);
+        dt_buf_init(&w->tmp, BUF_MAX);
+        w->active[SCAN_CLASS_DOMAIN] = match_set_value_count(set, MATCH_DOMAIN) > 0;
+        w->active[SCAN_CLASS_ADDR] = match_set_value_count(set, MATCH_IPV4) > 0 ||
+                                     match_set_value_count(set, MATCH_IPV6) > 0;
+        w->active[SCAN_CLASS_HOST] = w->active[SCAN_CLASS_DOMAIN] || w->active[SCAN_CLASS_ADDR];
+        w->active[SCAN_CLASS_URL] = match_set_value_count(set, MATCH_URL) > 0;
+        w->active[SCAN_CLASS_FILE_HASH] = match_set_value_count(set, MATCH_FILE_HASH) > 0;
+        w->active[SCAN_CLASS_X509_HASH] = match_set_value_count(set, MATCH_X509_HASH) > 0;
+        w->active[SCAN_CLASS_EMAIL] = match_set_value_count(set, MATCH_EMAIL) > 0;
+        bool any = false;
+        for (int k = SCAN_CLASS_DOMAIN; k <= SCAN_CLASS_EMAIL; k++)
+            any = any || w->active[k];
+        w->active[SCAN_CLASS_ANSWER] = any;
+        w->active[SCAN_CLASS_TEXT] = any;
+        w->active[SCAN_CLASS_GUESS] = any;
+        if (fmt == SCAN_FORMAT_ZEEK && prev > 0) {
+            size_t h = header_before(data, len, prev);
+            if (h != SIZE_MAX) {
+                const char *nl = memchr(data + h, '\n', len - h);
+                size_t hl = (nl ? (size_t)(nl - data) : len) - h;
+                if (hl > 0 && data[h + hl - 1] == '\r')
+                    hl--;
+                zeek_header(w, data + h, hl);
+                w->diag_count = 0;
+                w->diag_total = 0;
+            }
+        }
+        prev = e;
+    }
+    if (nthreads == 1) {
+        worker_run(&ws[0]);
+    } else {
+        pthread_t *tids = dt_calloc(nthreads, sizeof *tids);
+        unsigned started = 0;
+        if (tids == NULL) {
+            rc = dt_fail(err, DT_ENOMEM, name, "out of memory");
+        } else {
+            for (; started < nthreads; started++)
+                if (pthread_create(&tids[started], NULL, worker_run, &ws[started]) != 0)
+                    break;
+            for (unsigned t = started; t < nthreads; t++)
+                worker_run(&ws[t]); /* could not start a thread: run it here */
+            for (unsigned t = 0; t < started; t++)
+                pthread_join(tids[t], NULL);
+        }
+        dt_free(tids);
+    }
+    /* report in file order */
+    size_t reported = 0;
+    for (unsigned t = 0; t < nthreads && rc == DT_OK; t++) {
+        worker *w = &ws[t];
+        if (w->oom) {
+            rc = dt_fail(err, DT_ENOMEM, name, "out of memory holding matches");
+            break;
+        }
+        for (size_t d = 0; d < w->diag_count; d++) {
+            if (reported++ < max_diags && on_diag)
+                on_diag(ctx, name, base_line + w->diags[d].line, w->diags[d].msg);
+        }
+        for (size_t r = 0; r < w->rec_count; r++) {
+            const rec *m = &w->recs[r];
+            scan_match sm = {
+                .file = name,
+                .line = base_line + m->line,
+                .indicator = match_set_indicator_id(set, m->ind),
+                .ind = m->ind,
+                .type = (match_type)m->type,
+                .field = w->bytes.data + m->field_off,
+                .field_len = m->field_len,
+                .value = w->bytes.data + m->val_off,
+                .value_len = m->val_len,
+                .has_ts = m->has_ts,
+                .ts_us = m->ts,
+            };
+            if (on_match)
+                on_match(ctx, &sm);
+        }
+        st->matches += w->rec_count;
+        st->lines += w->lines;
+        st->skipped_lines += w->skipped;
+        st->diagnostics += w->diag_total;
+        reported += w->diag_total - w->diag_count;
+        base_line += w->lines;
+    }
+    if (reported > max_diags && on_diag) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "%zu more problems not shown", reported - max_diags);
+        on_diag(ctx, name, 0, msg);
+    }
+    for (unsigned t = 0; t < nthreads; t++)
+        worker_release(&ws[t]);
+    dt_free(ws);
+    return rc;
+}
+
+/* ---- files ---- */
+
+typedef struct input {
+    char *data;
+    size_t len;
+    bool mapped;
+} input;
+
+static dt_status read_all(int fd, const char *path, dt_buf *b, dt_err *err)
+{
+    for (;;) {
+        dt_status rc = dt_buf_reserve(b, 1 << 20, err);
+        ssize_t n;
+        if (rc != DT_OK)
+            return rc;
+        n = read(fd, b->data + b->len, 1 << 20);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return dt_fail(err, DT_EIO, path, "cannot read: %s", strerror(errno));
+        }
+        if (n == 0)
+            return DT_OK;
+        b->len += (size_t)n;
+    }
+}
+
+/* Inflate every gzip member; on damage keep what was inflated and say so. */
+static dt_status gunzip_all(const char *path, const uint8_t *in, size_t len, input *out,
+                            scan_diag_fn on_diag, void *ctx, scan_stats *st, dt_err *err)
+{
+    z_stream z;
+    dt_buf b;
+    int zr = Z_OK;
+    dt_status rc = DT_OK;
+    char msg[200];
+    memset(&z, 0, sizeof z);
+    dt_buf_init(&b, BUF_MAX);
+    if (inflateInit2(&z, 15 + 32) != Z_OK)
+        return dt_fail(err, DT_ENOMEM, path, "cannot start the gzip decoder");
+    z.next_in = (Bytef *)(uintptr_t)in;
+    z.avail_in = (uInt)(len > UINT32_MAX ? UINT32_MAX : len);
+    size_t consumed_base = 0;
+    for (;;) {
+        rc = dt_buf_reserve(&b, len > (4u << 20) ? 4u << 20 : len * 4 + 4096, err);
+        if (rc != DT_OK)
+            break;
+        z.next_out = (Bytef *)b.data + b.len;
+        z.avail_out = (uInt)(b.cap - b.len - 1 > UINT32_MAX ? UINT32_MAX : b.cap - b.len - 1);
+        size_t before = z.avail_out;
+        zr = inflate(&z, Z_NO_FLUSH);
+        b.len += before - z.avail_out;
+        if (z.avail_in == 0 && consumed_base + z.total_in < len && zr != Z_STREAM_END) {
+            size_t done = consumed_base + z.total_in;
+            z.avail_in = (uInt)(len - done > UINT32_MAX ? UINT32_MAX : len - done);
+        }
+        if (zr == Z_STREAM_END) {
+            size_t done = (size_t)(z.next_in - in);
+            if (done >= len)
+                break;
+            /* another member follows (concatenated gzip) */
+            consumed_base = done;
+            inflateReset(&z);
+            z.next_in = (Bytef *)(uintptr_t)(in + done);
+            z.avail_in = (uInt)(len - done > UINT32_MAX ? UINT32_MAX : len - done);
+            if (len - done < 2 || in[done] != 0x1f || in[done + 1] != 0x8b)
+                break; /* trailing garbage after the last member is ignored */
+            continue;
+        }
+        if (zr == Z_BUF_ERROR && z.avail_in == 0) {
+            snprintf(msg, sizeof msg,
+                     "truncated gzip: the compressed data ends early; scanning the %zu bytes "
+                     "inflated",
+                     b.len);
+            st->diagnostics++;
+            if (on_diag)
+                on_diag(ctx, path, 0, msg);
+            break;
+        }
+        if (zr != Z_OK && zr != Z_BUF_ERROR) {
+            snprintf(msg, sizeof msg, "damaged gzip (%s) at compressed byte %zu; scanning the %zu "
+                     "bytes inflated before it",
+                     z.msg ? z.msg : "error", (size_t)(z.next_in - in), b.len);
+            st->diagnostics++;
+            if (on_diag)
+                on_diag(ctx, path, 0, msg);
+            break;
+        }
+    }
+    inflateEnd(&z);
+    if (rc != DT_OK) {
+        dt_buf_release(&b);
+        return rc;
+    }
+    /* a partial last line of a damaged stream is dropped: it may be cut mid-value */
+    if (zr != Z_STREAM_END && b.len > 0 && b.data[b.len - 1] != '\n') {
+        char *nl = memrchr(b.data, '\n', b.len);
+        b.len = nl ? (size_t)(nl - b.data) + 1 : 0;
+    }
+    out->data = b.data;
+    out->len = b.len;
+    out->mapped = false;
+    return DT_OK;
+}
+
+dt_status scan_file(const match_set *set, const char *path, const scan_opts *opts,
+                    scan_match_fn on_match, scan_diag_fn on_diag, void *ctx, scan_stats *st,
+                    dt_err *err)
+{
+    input in = {0};
+    input raw = {0};
+    dt_status rc = DT_OK;
+    int fd = -1;
+    bool is_stdin = strcmp(path, "-") == 0;
+    if (is_stdin) {
+        dt_buf b;
+        dt_buf_init(&b, BUF_MAX);
+        rc = read_all(0, "stdin", &b, err);
+        if (rc != DT_OK) {
+            dt_buf_release(&b);
+            return rc;
+        }
+        raw.data = b.data;
+        raw.len = b.len;
+    } else {
+        struct stat sb;
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return dt_fail(err, DT_EIO, path, "cannot open: %s", strerror(errno));
+        if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+            dt_buf b;
+            dt_buf_init(&b, BUF_MAX);
+            rc = read_all(fd, path, &b, err);
+            close(fd);
+            if (rc != DT_OK) {
+                dt_buf_release(&b);
+                return rc;
+            }
+            raw.data = b.data;
+            raw.len = b.len;
+        } else if (sb.st_size > 0) {
+            void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+            close(fd);
+            if (m == MAP_FAILED)
+                return dt_fail(err, DT_EIO, path, "cannot map: %s", strerror(errno));
+            madvise(m, (size_t)sb.st_size, MADV_SEQUENTIAL | MADV_WILLNEED);
+            raw.data = m;
+            raw.len = (size_t)sb.st_size;
+            raw.mapped = true;
+        } else {
+            close(fd);
+        }
+    }
+    if (raw.len >= 2 && (uint8_t)raw.data[0] == 0x1f && (uint8_t)raw.data[1] == 0x8b) {
+        rc = gunzip_all(is_stdin ? "stdin" : path, (const uint8_t *)raw.data, raw.len, &in,
+                        on_diag, ctx, st, err);
+        if (raw.mapped)
+            munmap(raw.data, raw.len);
+        else
+            dt_free(raw.data);
+        raw = (input){0};
+        if (rc != DT_OK)
+            return rc;
+    } else {
+        in = raw;
+    }
+    /* the detection looks at the name without ".gz" */
+    char name[1024];
+    snprintf(name, sizeof name, "%s", is_stdin ? "stdin" : path);
+    rc = scan_buffer(set, name, in.data ? in.data : "", in.len, opts, on_match, on_diag, ctx, st,
+                     err);
+    if (in.mapped)
+        munmap(in.data, in.len);
+    else
+        dt_free(in.data);
+    return rc;
+}
