@@ -1,0 +1,234 @@
+/* Tests for match/: normalisation as users expect it, domains on label
+ * boundaries, CIDR ranges for both families, hashes as bytes, and which
+ * indicators each value belongs to. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "match/match.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static match_set *set_of(const char *const *vals, const match_type *types, size_t n)
+{
+    match_set *s = NULL;
+    assert_int_equal(match_set_new(&s, NULL), DT_OK);
+    for (size_t i = 0; i < n; i++) {
+        char id[32];
+        uint32_t ind;
+        snprintf(id, sizeof id, "ind-%zu", i);
+        assert_int_equal(match_set_add_indicator(s, id, &ind, NULL), DT_OK);
+        assert_int_equal(ind, i);
+        assert_int_equal(match_set_add_value(s, ind, types[i], vals[i], strlen(vals[i]), NULL),
+                         DT_OK);
+    }
+    assert_int_equal(match_set_compile(s, NULL), DT_OK);
+    return s;
+}
+
+/* The indicator indices a value hits, as a bit mask (tests use < 32). */
+static uint32_t hits_of(const match_set *s, match_type t, const char *v)
+{
+    match_hit h[16];
+    uint32_t mask = 0;
+    size_t n = match_lookup(s, t, v, strlen(v), h, 16);
+    for (size_t i = 0; i < n; i++)
+        for (uint32_t k = 0; k < h[i].count; k++)
+            mask |= 1u << h[i].inds[k];
+    return mask;
+}
+
+static void test_match_lookup_domain_label_boundary(void **state)
+{
+    const char *v[] = {"evil.example", "Sub.Other.Example."};
+    match_type t[] = {MATCH_DOMAIN, MATCH_DOMAIN};
+    match_set *s = set_of(v, t, 2);
+    (void)state;
+    assert_int_equal(hits_of(s, MATCH_DOMAIN, "evil.example"), 1);
+    assert_int_equal(hits_of(s, MATCH_DOMAIN, "a.b.evil.example"), 1);
+    assert_int_equal(hits_of(s, MATCH_DOMAIN, "A.B.EVIL.Example."), 1);
+    assert_int_equal(hits_of(s, MATCH_DOMAIN, "notevil.example"), 0);
+    assert_int_equal(hits_of(s, MATCH_DOMAIN, "evil.example.com"), 0);
+    assert_int_equal(hits_of(s, MATCH_DOMAIN, "example"), 0);
+    assert_int_equal(hits_of(s, MATCH_DOMAIN, "x.sub.other.example"), 2);
+    assert_int_equal(hits_of(s, MATCH_DOMAIN, "other.example"), 0);
+    match_set_free(s);
+}
+
+static void test_match_lookup_domain_idna(void **state)
+{
+    const char *v[] = {"bücher.example", "xn--mnchen-3ya.example"};
+    match_type t[] = {MATCH_DOMAIN, MATCH_DOMAIN};
+    match_set *s = set_of(v, t, 2);
+    char out[256];
+    (void)state;
+    size_t n = match_domain_normalise("BÜCHER.example", strlen("BÜCHER.example"), out, sizeof out);
+    assert_int_equal(n, strlen("xn--bcher-kva.example"));
+    assert_memory_equal(out, "xn--bcher-kva.example", n);
+    assert_int_equal(hits_of(s, MATCH_DOMAIN, "www.xn--bcher-kva.example"), 1);
+    assert_int_equal(hits_of(s, MATCH_DOMAIN, "München.example"), 2);
+    /* invalid UTF-8 is no domain at all */
+    assert_int_equal(hits_of(s, MATCH_DOMAIN, "b\xfc" "cher.example"), 0);
+    match_set_free(s);
+}
+
+static void test_match_lookup_ipv4_cidr(void **state)
+{
+    const char *v[] = {"10.0.0.0/8", "10.1.0.0/16", "192.0.2.7", "0.0.0.0/0"};
+    match_type t[] = {MATCH_IPV4, MATCH_IPV4, MATCH_IPV4, MATCH_IPV4};
+    match_set *s = set_of(v, t, 3);
+    (void)state;
+    assert_int_equal(hits_of(s, MATCH_IPV4, "10.1.2.3"), 3);
+    assert_int_equal(hits_of(s, MATCH_IPV4, "10.2.2.3"), 1);
+    assert_int_equal(hits_of(s, MATCH_IPV4, "10.255.255.255"), 1);
+    assert_int_equal(hits_of(s, MATCH_IPV4, "11.0.0.0"), 0);
+    assert_int_equal(hits_of(s, MATCH_IPV4, "9.255.255.255"), 0);
+    assert_int_equal(hits_of(s, MATCH_IPV4, "192.0.2.7"), 4);
+    assert_int_equal(hits_of(s, MATCH_IPV4, "192.0.2.8"), 0);
+    assert_int_equal(hits_of(s, MATCH_IPV4, "192.0.2.700"), 0);
+    /* an IPv4-mapped IPv6 address is the IPv4 address */
+    assert_int_equal(hits_of(s, MATCH_IPV6, "::ffff:192.0.2.7"), 4);
+    match_set_free(s);
+    s = set_of(v, t, 4);
+    assert_int_equal(hits_of(s, MATCH_IPV4, "255.255.255.255"), 8);
+    assert_int_equal(hits_of(s, MATCH_IPV4, "10.1.0.0"), 1 | 2 | 8);
+    match_set_free(s);
+}
+
+static void test_match_lookup_ipv6_forms(void **state)
+{
+    const char *v[] = {"2001:DB8::1", "2001:db8:ff00::/40", "::/0"};
+    match_type t[] = {MATCH_IPV6, MATCH_IPV6, MATCH_IPV6};
+    match_set *s = set_of(v, t, 2);
+    (void)state;
+    assert_int_equal(hits_of(s, MATCH_IPV6, "2001:0db8:0000:0000:0000:0000:0000:0001"), 1);
+    assert_int_equal(hits_of(s, MATCH_IPV6, "2001:db8:0:0::1"), 1);
+    assert_int_equal(hits_of(s, MATCH_IPV6, "[2001:db8::1]"), 1);
+    assert_int_equal(hits_of(s, MATCH_IPV6, "2001:db8::1%eth0"), 1);
+    assert_int_equal(hits_of(s, MATCH_IPV6, "2001:db8::2"), 0);
+    assert_int_equal(hits_of(s, MATCH_IPV6, "2001:db8:ffff::9"), 2);
+    assert_int_equal(hits_of(s, MATCH_IPV6, "2001:db8:fe00::1"), 0);
+    assert_int_equal(hits_of(s, MATCH_IPV6, "2001:db9::"), 0);
+    match_set_free(s);
+    s = set_of(v, t, 3);
+    assert_int_equal(hits_of(s, MATCH_IPV6, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), 4);
+    match_set_free(s);
+}
+
+static void test_match_lookup_hashes(void **state)
+{
+    const char *v[] = {"D41D8CD98F00B204E9800998ECF8427E",
+                       "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+                       "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"};
+    match_type t[] = {MATCH_FILE_HASH, MATCH_FILE_HASH, MATCH_X509_HASH};
+    match_set *s = set_of(v, t, 3);
+    (void)state;
+    assert_int_equal(hits_of(s, MATCH_FILE_HASH, "d41d8cd98f00b204e9800998ecf8427e"), 1);
+    assert_int_equal(hits_of(s, MATCH_FILE_HASH, "d41d8cd98f00b204e9800998ecf8427f"), 0);
+    assert_int_equal(
+        hits_of(s, MATCH_FILE_HASH,
+                "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"),
+        2);
+    assert_int_equal(
+        hits_of(s, MATCH_X509_HASH,
+                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        4);
+    assert_int_equal(hits_of(s, MATCH_FILE_HASH, "xyz"), 0);
+    match_set_free(s);
+}
+
+static void test_match_lookup_url_email(void **state)
+{
+    const char *v[] = {"HTTP://Evil.Example:80", "https://evil.example/a?B=1",
+                       "Bad.Guy@Evil.Example"};
+    match_type t[] = {MATCH_URL, MATCH_URL, MATCH_EMAIL};
+    match_set *s = set_of(v, t, 3);
+    (void)state;
+    assert_int_equal(hits_of(s, MATCH_URL, "http://evil.example/"), 1);
+    assert_int_equal(hits_of(s, MATCH_URL, "http://EVIL.example"), 1);
+    assert_int_equal(hits_of(s, MATCH_URL, "http://evil.example:8080/"), 0);
+    assert_int_equal(hits_of(s, MATCH_URL, "https://evil.example:443/a?B=1"), 2);
+    assert_int_equal(hits_of(s, MATCH_URL, "https://evil.example/a?b=1"), 0);
+    assert_int_equal(hits_of(s, MATCH_EMAIL, "bad.guy@evil.example"), 4);
+    assert_int_equal(hits_of(s, MATCH_EMAIL, "<BAD.GUY@evil.example>"), 4);
+    assert_int_equal(hits_of(s, MATCH_EMAIL, "Bad Guy <bad.guy@evil.example>"), 4);
+    assert_int_equal(hits_of(s, MATCH_EMAIL, "good.guy@evil.example"), 0);
+    match_set_free(s);
+}
+
+static void test_match_set_add_value_invalid(void **state)
+{
+    match_set *s = NULL;
+    uint32_t ind;
+    dt_err err = {0};
+    (void)state;
+    assert_int_equal(match_set_new(&s, NULL), DT_OK);
+    assert_int_equal(match_set_add_indicator(s, "x", &ind, NULL), DT_OK);
+    assert_int_equal(match_set_add_value(s, ind, MATCH_IPV4, "10.0.0.0/33", 11, &err),
+                     DT_EINVALID);
+    assert_non_null(strstr(err.msg, "prefix"));
+    assert_int_equal(match_set_add_value(s, ind, MATCH_IPV4, "300.1.1.1", 9, NULL), DT_EINVALID);
+    assert_int_equal(match_set_add_value(s, ind, MATCH_FILE_HASH, "abc", 3, NULL), DT_EINVALID);
+    assert_int_equal(match_set_add_value(s, ind, MATCH_DOMAIN, "a..b", 4, NULL), DT_EINVALID);
+    assert_int_equal(match_set_add_value(s, ind, MATCH_URL, "evil.example", 12, NULL),
+                     DT_EINVALID);
+    assert_int_equal(match_set_compile(s, NULL), DT_OK);
+    assert_int_equal(match_set_value_count(s, MATCH_IPV4), 0);
+    /* the set is read-only after compile */
+    assert_int_equal(match_set_add_value(s, ind, MATCH_DOMAIN, "a.b", 3, NULL), DT_EARG);
+    match_set_free(s);
+}
+
+static void test_match_set_compile_shared_values(void **state)
+{
+    /* three indicators naming one value, one naming it twice */
+    match_set *s = NULL;
+    uint32_t a, b, c;
+    match_hit h[4];
+    (void)state;
+    assert_int_equal(match_set_new(&s, NULL), DT_OK);
+    assert_int_equal(match_set_add_indicator(s, "indicator--a", &a, NULL), DT_OK);
+    assert_int_equal(match_set_add_indicator(s, "indicator--b", &b, NULL), DT_OK);
+    assert_int_equal(match_set_add_indicator(s, "indicator--c", &c, NULL), DT_OK);
+    assert_int_equal(match_set_add_value(s, a, MATCH_DOMAIN, "x.example", 9, NULL), DT_OK);
+    assert_int_equal(match_set_add_value(s, a, MATCH_DOMAIN, "X.example", 9, NULL), DT_OK);
+    assert_int_equal(match_set_add_value(s, b, MATCH_DOMAIN, "x.example.", 10, NULL), DT_OK);
+    assert_int_equal(match_set_add_value(s, c, MATCH_IPV4, "1.2.3.4", 7, NULL), DT_OK);
+    assert_int_equal(match_set_compile(s, NULL), DT_OK);
+    assert_int_equal(match_lookup(s, MATCH_DOMAIN, "x.example", 9, h, 4), 1);
+    assert_int_equal(h[0].count, 2);
+    assert_string_equal(match_set_indicator_id(s, h[0].inds[0]), "indicator--a");
+    assert_string_equal(match_set_indicator_id(s, h[0].inds[1]), "indicator--b");
+    assert_int_equal(match_set_value_count(s, MATCH_DOMAIN), 1);
+    match_set_free(s);
+}
+
+static void test_match_type_guess_forms(void **state)
+{
+    (void)state;
+    assert_int_equal(match_type_guess("10.0.0.0/8", 10), MATCH_IPV4);
+    assert_int_equal(match_type_guess("2001:db8::/32", 13), MATCH_IPV6);
+    assert_int_equal(match_type_guess("http://a.b/c", 12), MATCH_URL);
+    assert_int_equal(match_type_guess("a@b.c", 5), MATCH_EMAIL);
+    assert_int_equal(match_type_guess("d41d8cd98f00b204e9800998ecf8427e", 32), MATCH_FILE_HASH);
+    assert_int_equal(match_type_guess("evil.example", 12), MATCH_DOMAIN);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_match_lookup_domain_label_boundary),
+        cmocka_unit_test(test_match_lookup_domain_idna),
+        cmocka_unit_test(test_match_lookup_ipv4_cidr),
+        cmocka_unit_test(test_match_lookup_ipv6_forms),
+        cmocka_unit_test(test_match_lookup_hashes),
+        cmocka_unit_test(test_match_lookup_url_email),
+        cmocka_unit_test(test_match_set_add_value_invalid),
+        cmocka_unit_test(test_match_set_compile_shared_values),
+        cmocka_unit_test(test_match_type_guess_forms),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,465 @@
+/* Tests for scan/: each reader on small inputs, bad input handled line by
+ * line, and the planted test: known values written into copies of the real
+ * WRCCDC Zeek logs (exact, subdomain, inside a CIDR, hash case, IPv6
+ * forms, near misses) must give exactly the planted matches, no more, no
+ * fewer, with 1 and with 4 threads. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "scan/scan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+/* ---- helpers ---- */
+
+typedef struct got {
+    char lines[4096][160];
+    size_t count;
+    char diags[64][300];
+    size_t diag_count;
+} got;
+
+static void on_match(void *ctx, const scan_match *m)
+{
+    got *g = ctx;
+    if (g->count < 4096)
+        snprintf(g->lines[g->count++], 160, "%llu %s %s %.*s %.*s", (unsigned long long)m->line,
+                 m->indicator, match_type_stix(m->type), (int)m->field_len, m->field,
+                 (int)m->value_len, m->value);
+}
+
+static void on_diag(void *ctx, const char *file, uint64_t line, const char *msg)
+{
+    got *g = ctx;
+    if (g->diag_count < 64)
+        snprintf(g->diags[g->diag_count++], 300, "%s:%llu: %s", file, (unsigned long long)line,
+                 msg);
+}
+
+/* A set from "type value" pairs; indicator ids are the values' names. */
+static match_set *make_set(const char *const *spec, size_t n)
+{
+    match_set *s = NULL;
+    assert_int_equal(match_set_new(&s, NULL), DT_OK);
+    for (size_t i = 0; i < n; i += 3) {
+        match_type t;
+        uint32_t ind;
+        assert_true(match_type_parse(spec[i], strlen(spec[i]), &t));
+        assert_int_equal(match_set_add_indicator(s, spec[i + 1], &ind, NULL), DT_OK);
+        assert_int_equal(match_set_add_value(s, ind, t, spec[i + 2], strlen(spec[i + 2]), NULL),
+                         DT_OK);
+    }
+    assert_int_equal(match_set_compile(s, NULL), DT_OK);
+    return s;
+}
+
+static got *scan_text(const match_set *s, scan_format f, const char *name, const char *text,
+                      unsigned threads, scan_stats *st)
+{
+    got *g = calloc(1, sizeof *g);
+    scan_opts o = {.format = f, .threads = threads};
+    assert_non_null(g);
+    assert_int_equal(scan_buffer(s, name, text, strlen(text), &o, on_match, on_diag, g, st, NULL),
+                     DT_OK);
+    return g;
+}
+
+static const char *const basic[] = {
+    "domain", "D", "evil.example",       "ipv4", "N", "203.0.113.0/24", "ipv6", "V", "2001:db8::1",
+    "x509",   "X", "b2dafbcdbc75210672f137f27ce882ccb799887631655d4f11191d5a678e44fe",
+    "url",    "U", "http://c2.example.net/beacon", "email", "E", "bad@evil.example",
+    "hash",   "H", "d41d8cd98f00b204e9800998ecf8427e",
+};
+
+#define ZEEK_HDR                                                                                 \
+    "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tdns\n" \
+    "#fields\tts\tid.resp_h\tquery\tanswers\n#types\ttime\taddr\tstring\tvector[string]\n"
+
+static void test_scan_buffer_zeek(void **state)
+{
+    match_set *s = make_set(basic, sizeof basic / sizeof basic[0]);
+    scan_stats st = {0};
+    (void)state;
+    got *g = scan_text(s, SCAN_FORMAT_AUTO, "dns.log",
+                       ZEEK_HDR
+                       "1521911720.865716\t203.0.113.9\tA.Evil.Example.\t-\n"
+                       "1521911720.5\t10.0.0.1\tnotevil.example\t1.2.3.4,2001:DB8:0::1\n"
+                       "1521911721\t10.0.0.1\tx.example\tTXT 30 go hxxp://c2.example[.]net/beacon\n"
+                       "1521911722\t10.0.0.1\t(empty)\n"
+                       "#close\t2024\n",
+                       1, &st);
+    assert_int_equal(g->count, 4);
+    assert_string_equal(g->lines[0], "8 N ipv4-addr id.resp_h 203.0.113.9");
+    assert_string_equal(g->lines[1], "8 D domain-name query A.Evil.Example.");
+    assert_string_equal(g->lines[2], "9 V ipv6-addr answers 2001:DB8:0::1");
+    assert_string_equal(g->lines[3], "10 U url answers http://c2.example.net/beacon");
+    assert_int_equal(st.lines, 12);
+    assert_int_equal(st.skipped_lines, 1);
+    assert_int_equal(g->diag_count, 1);
+    assert_non_null(strstr(g->diags[0], "dns.log:11: fewer fields"));
+    free(g);
+    match_set_free(s);
+}
+
+static void test_scan_buffer_zeek_header_changes(void **state)
+{
+    match_set *s = make_set(basic, sizeof basic / sizeof basic[0]);
+    scan_stats st = {0};
+    (void)state;
+    got *g = scan_text(s, SCAN_FORMAT_ZEEK, "x.log",
+                       "1\tevil.example\n" /* no header yet */
+                       "#fields\tts\tquery\n"
+                       "2\tevil.example\n"
+                       "#fields\tquery\tts\tserver_name\n"
+                       "evil.example\t3\tnotevil.example\n"
+                       "4\tx\tsub.evil.example\n",
+                       1, &st);
+    assert_int_equal(g->count, 3);
+    assert_string_equal(g->lines[0], "3 D domain-name query evil.example");
+    assert_string_equal(g->lines[1], "5 D domain-name query evil.example");
+    /* the last line is read with the new header */
+    assert_string_equal(g->lines[2], "6 D domain-name server_name sub.evil.example");
+    free(g);
+    match_set_free(s);
+    (void)st;
+}
+
+static void test_scan_buffer_json(void **state)
+{
+    match_set *s = make_set(basic, sizeof basic / sizeof basic[0]);
+    scan_stats st = {0};
+    (void)state;
+    got *g = scan_text(
+        s, SCAN_FORMAT_AUTO, "x.json",
+        "{\"ts\":\"2018-03-24T17:15:20.865716Z\",\"query\":\"evil.example\",\"answers\":[\"a\","
+        "\"203.0.113.1\"],\"n\":1.5,\"ok\":true,\"nested\":{\"a\":[1,{\"b\":null}]}}\n"
+        "{\"source\":{\"ip\":\"2001:db8::1\"},\"dns\":{\"question\":{\"name\":\"b.evil\\u002eexample\"}}}\n"
+        "{\"query\":\"evil.example\"\n"
+        "\n"
+        "[1,2]\n",
+        1, &st);
+    assert_int_equal(g->count, 4);
+    assert_string_equal(g->lines[0], "1 D domain-name query evil.example");
+    assert_string_equal(g->lines[1], "1 N ipv4-addr answers 203.0.113.1");
+    assert_string_equal(g->lines[2], "2 V ipv6-addr source.ip 2001:db8::1");
+    assert_string_equal(g->lines[3], "2 D domain-name dns.question.name b.evil.example");
+    assert_int_equal(st.skipped_lines, 2);
+    assert_int_equal(g->diag_count, 2);
+    assert_non_null(strstr(g->diags[0], "x.json:3: not a JSON object"));
+    free(g);
+    match_set_free(s);
+}
+
+static void test_scan_buffer_csv(void **state)
+{
+    match_set *s = make_set(basic, sizeof basic / sizeof basic[0]);
+    scan_stats st = {0};
+    (void)state;
+    got *g = scan_text(s, SCAN_FORMAT_AUTO, "x.csv",
+                       "time,src,note,who\r\n"
+                       "1,203.0.113.5,\"a, \"\"quoted\"\" note\",Bad@Evil.example\r\n"
+                       "2,10.0.0.1,D41D8CD98F00B204E9800998ECF8427E,\"unterminated\r\n",
+                       1, &st);
+    assert_int_equal(g->count, 2);
+    assert_string_equal(g->lines[0], "2 N ipv4-addr src 203.0.113.5");
+    assert_string_equal(g->lines[1], "2 E email-addr who Bad@Evil.example");
+    assert_int_equal(st.skipped_lines, 1);
+    free(g);
+    match_set_free(s);
+}
+
+static void test_scan_buffer_text_refang(void **state)
+{
+    match_set *s = make_set(basic, sizeof basic / sizeof basic[0]);
+    scan_stats st = {0};
+    (void)state;
+    got *g = scan_text(s, SCAN_FORMAT_TEXT, "x.txt",
+                       "C2 at hxxp://c2[.]example[.]net/beacon and 203.0.113[.]44:443, mail "
+                       "bad[@]evil.example\n"
+                       "notevil.example 203.0.114.1 d41d8cd98f00b204e9800998ecf8427e.\n"
+                       "\x01\xff\xfe binary garbage \x80\x81 evil.example\n",
+                       1, &st);
+    assert_int_equal(g->count, 6);
+    assert_string_equal(g->lines[0], "1 U url text http://c2.example.net/beacon");
+    assert_string_equal(g->lines[1], "1 N ipv4-addr text 203.0.113.44");
+    assert_string_equal(g->lines[2], "1 E email-addr text bad@evil.example");
+    assert_string_equal(g->lines[3], "1 D domain-name text evil.example");
+    assert_string_equal(g->lines[4], "2 H file text d41d8cd98f00b204e9800998ecf8427e");
+    assert_string_equal(g->lines[5], "3 D domain-name text evil.example");
+    free(g);
+    match_set_free(s);
+}
+
+static void test_scan_buffer_long_line(void **state)
+{
+    match_set *s = make_set(basic, sizeof basic / sizeof basic[0]);
+    scan_stats st = {0};
+    scan_opts o = {.format = SCAN_FORMAT_TEXT, .max_line = 100};
+    char text[400];
+    got *g = calloc(1, sizeof *g);
+    (void)state;
+    memset(text, 'a', 300);
+    memcpy(text + 300, " evil.example\nevil.example\n", 28);
+    assert_int_equal(scan_buffer(s, "t", text, strlen(text), &o, on_match, on_diag, g, &st, NULL),
+                     DT_OK);
+    assert_int_equal(g->count, 1);
+    assert_string_equal(g->lines[0], "2 D domain-name text evil.example");
+    assert_int_equal(st.skipped_lines, 1);
+    assert_non_null(strstr(g->diags[0], "t:1: line of 313 bytes"));
+    free(g);
+    match_set_free(s);
+}
+
+/* ---- the planted test over the real logs ---- */
+
+static char *read_data(const char *name, size_t *len)
+{
+    char path[1024];
+    char *data = NULL;
+    const char *src = getenv("DETENTE_SRC");
+    snprintf(path, sizeof path, "%s/tests/data/zeek/%s", src ? src : ".", name);
+    assert_int_equal(dt_file_read(path, (size_t)1 << 30, &data, len, NULL), DT_OK);
+    return data;
+}
+
+typedef struct planted {
+    dt_buf out;
+    got want;
+} planted;
+
+static void expect(got *w, uint64_t line, const char *ind, const char *type, const char *field,
+                   const char *value)
+{
+    assert_true(w->count < 4096);
+    snprintf(w->lines[w->count++], 160, "%llu %s %s %s %s", (unsigned long long)line, ind, type,
+             field, value);
+}
+
+/* Copy a Zeek log, replacing field `col` of every 'every'-th data line by
+ * the next plant in turn. */
+typedef struct plant {
+    const char *field;
+    const char *value;
+    const char *ind;  /* NULL: a near miss, no match expected */
+    const char *type;
+    const char *reported; /* the value as reported, if not the whole field */
+} plant;
+
+static void plant_log(const char *data, size_t len, const plant *plants, size_t np, size_t every,
+                      dt_buf *out, got *want)
+{
+    const char *names[64];
+    size_t name_len[64], ncols = 0, lineno = 0, data_lines = 0, next = 0;
+    size_t i = 0;
+    while (i < len) {
+        const char *s = data + i;
+        const char *nl = memchr(s, '\n', len - i);
+        size_t l = nl ? (size_t)(nl - s) : len - i;
+        i += l + 1;
+        lineno++;
+        if (l > 8 && memcmp(s, "#fields\t", 8) == 0) {
+            const char *p = s + 8, *e = s + l;
+            ncols = 0;
+            while (p <= e && ncols < 64) {
+                const char *t = memchr(p, '\t', (size_t)(e - p));
+                const char *fe = t ? t : e;
+                names[ncols] = p;
+                name_len[ncols++] = (size_t)(fe - p);
+                p = fe + 1;
+            }
+        }
+        if (l == 0 || s[0] == '#' || ++data_lines % every != 0) {
+            assert_int_equal(dt_buf_append(out, s, l, NULL), DT_OK);
+            assert_int_equal(dt_buf_putc(out, '\n', NULL), DT_OK);
+            continue;
+        }
+        const plant *pl = &plants[next++ % np];
+        const char *f = s, *e = s + l;
+        for (size_t c = 0; c < ncols; c++) {
+            const char *t = memchr(f, '\t', (size_t)(e - f));
+            const char *fe = t ? t : e;
+            if (c > 0)
+                assert_int_equal(dt_buf_putc(out, '\t', NULL), DT_OK);
+            if (strlen(pl->field) == name_len[c] && memcmp(names[c], pl->field, name_len[c]) == 0)
+                assert_int_equal(dt_buf_puts(out, pl->value, NULL), DT_OK);
+            else
+                assert_int_equal(dt_buf_append(out, f, (size_t)(fe - f), NULL), DT_OK);
+            f = fe + 1;
+        }
+        assert_int_equal(dt_buf_putc(out, '\n', NULL), DT_OK);
+        if (pl->ind)
+            expect(want, lineno, pl->ind, pl->type, pl->field,
+                   pl->reported ? pl->reported : pl->value);
+    }
+}
+
+static const char *const plant_set[] = {
+    "domain", "D", "evil.example",
+    "ipv4", "N", "203.0.113.0/24",
+    "ipv4", "C", "198.51.100.7",
+    "ipv6", "V", "2001:db8::1",
+    "ipv6", "W", "2001:db8:ff00::/40",
+    "x509", "X", "aaaabbbbccccddddeeeeffff0000111122223333444455556666777788889999",
+    "url", "U", "http://c2.example.net/beacon",
+    "email", "E", "exfil@drop.example",
+};
+
+static const plant dns_plants[] = {
+    {"query", "evil.example", "D", "domain-name", NULL},
+    {"query", "a.b.EVIL.example.", "D", "domain-name", NULL},
+    {"query", "notevil.example", NULL, NULL, NULL},
+    {"query", "evil.example.com", NULL, NULL, NULL},
+    {"id.resp_h", "203.0.113.77", "N", "ipv4-addr", NULL},
+    {"id.resp_h", "203.0.114.1", NULL, NULL, NULL},
+    {"id.resp_h", "198.51.100.7", "C", "ipv4-addr", NULL},
+    {"id.resp_h", "198.51.100.70", NULL, NULL, NULL},
+    {"id.resp_h", "2001:0db8:0000:0000:0000:0000:0000:0001", "V", "ipv6-addr", NULL},
+    {"id.resp_h", "2001:db8:ff12::5", "W", "ipv6-addr", NULL},
+    {"id.resp_h", "2001:db8:fe00::1", NULL, NULL, NULL},
+    {"answers", "TXT 44 beacon hxxp://c2.example[.]net/beacon now", "U", "url",
+     "http://c2.example.net/beacon"},
+    {"answers", "TXT 31 mail exfil@drop.example", "E", "email-addr", "exfil@drop.example"},
+    {"answers", "TXT 20 http://c2.example.net/beacon2", NULL, NULL, NULL},
+};
+
+static const plant ssl_plants[] = {
+    {"server_name", "Evil.Example", "D", "domain-name", NULL},
+    {"server_name", "evilexample.com", NULL, NULL, NULL},
+    {"cert_chain_fps", "AAAABBBBCCCCDDDDEEEEFFFF0000111122223333444455556666777788889999", "X",
+     "x509-certificate", NULL},
+    {"cert_chain_fps", "aaaabbbbccccddddeeeeffff000011112222333344445555666677778888999a", NULL,
+     NULL, NULL},
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+static void check_planted(const match_set *s, const char *name, const dt_buf *buf,
+                          got *want, unsigned threads)
+{
+    got *g = calloc(1, sizeof *g);
+    scan_stats st = {0};
+    scan_opts o = {.format = SCAN_FORMAT_AUTO, .threads = threads};
+    assert_non_null(g);
+    assert_int_equal(scan_buffer(s, name, buf->data, buf->len, &o, on_match, on_diag, g, &st,
+                                 NULL),
+                     DT_OK);
+    assert_int_equal(st.skipped_lines, 0);
+    /* the same order whatever the threads: file order */
+    qsort(want->lines, want->count, sizeof want->lines[0], cmp_str);
+    qsort(g->lines, g->count, sizeof g->lines[0], cmp_str);
+    for (size_t i = 0; i < g->count && i < want->count; i++)
+        assert_string_equal(g->lines[i], want->lines[i]);
+    assert_int_equal(g->count, want->count);
+    free(g);
+}
+
+static void test_scan_buffer_planted_zeek(void **state)
+{
+    match_set *s = make_set(plant_set, sizeof plant_set / sizeof plant_set[0]);
+    const struct {
+        const char *file;
+        const plant *plants;
+        size_t n;
+    } logs[] = {
+        {"dns.log.gz", dns_plants, sizeof dns_plants / sizeof dns_plants[0]},
+        {"ssl.log.gz", ssl_plants, sizeof ssl_plants / sizeof ssl_plants[0]},
+    };
+    (void)state;
+    for (size_t k = 0; k < 2; k++) {
+        size_t len;
+        char *data = read_data(logs[k].file, &len);
+        planted *p = calloc(1, sizeof *p);
+        assert_non_null(p);
+        /* the real log alone holds none of the planted values */
+        dt_buf orig = {.data = data, .len = len};
+        check_planted(s, logs[k].file, &orig, &p->want, 1);
+        dt_buf_init(&p->out, (size_t)1 << 30);
+        plant_log(data, len, logs[k].plants, logs[k].n, 499, &p->out, &p->want);
+        printf("%s: %zu planted matches\n", logs[k].file, p->want.count);
+        assert_true(p->want.count > 40);
+        check_planted(s, logs[k].file, &p->out, &p->want, 1);
+        check_planted(s, logs[k].file, &p->out, &p->want, 4);
+        dt_buf_release(&p->out);
+        dt_free(data);
+        free(p);
+    }
+    match_set_free(s);
+}
+
+static void test_scan_file_truncated_gzip(void **state)
+{
+    match_set *s = make_set(basic, sizeof basic / sizeof basic[0]);
+    size_t len;
+    char *data = read_data("smtp.log.gz", &len);
+    char path[] = "/tmp/detente-scan-XXXXXX";
+    int fd = mkstemp(path);
+    got *g = calloc(1, sizeof *g);
+    scan_stats st = {0};
+    scan_opts o = {0};
+    (void)state;
+    assert_true(fd >= 0);
+    /* gzip the inflated log, then cut the compressed stream in half */
+    uLongf zl = compressBound(len) + 64;
+    unsigned char *z = malloc(zl);
+    z_stream zs = {0};
+    assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    zs.next_in = (Bytef *)data;
+    zs.avail_in = (uInt)len;
+    zs.next_out = z;
+    zs.avail_out = (uInt)zl;
+    assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    size_t half = zs.total_out / 2;
+    deflateEnd(&zs);
+    assert_int_equal(write(fd, z, half), (ssize_t)half);
+    close(fd);
+    assert_int_equal(scan_file(s, path, &o, on_match, on_diag, g, &st, NULL), DT_OK);
+    assert_true(g->diag_count >= 1);
+    assert_non_null(strstr(g->diags[0], "truncated gzip"));
+    assert_true(st.lines > 100 && st.lines < 1200);
+    assert_int_equal(st.skipped_lines, 0);
+    unlink(path);
+    free(z);
+    free(g);
+    dt_free(data);
+    match_set_free(s);
+}
+
+static void test_scan_fieldmap_parse_errors(void **state)
+{
+    scan_fieldmap fm;
+    dt_err err = {0};
+    (void)state;
+    scan_fieldmap_default(&fm);
+    assert_int_equal(scan_fieldmap_parse(&fm, "foo=domain,query=none", NULL), DT_OK);
+    assert_int_equal(scan_fieldmap_get(&fm, "foo", 3), SCAN_CLASS_DOMAIN);
+    assert_int_equal(scan_fieldmap_get(&fm, "query", 5), SCAN_CLASS_NONE);
+    assert_int_equal(scan_fieldmap_parse(&fm, "foo=bogus", &err), DT_EARG);
+    assert_non_null(strstr(err.msg, "bogus"));
+    assert_int_equal(scan_fieldmap_parse(&fm, "novalue", NULL), DT_EARG);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_scan_buffer_zeek),
+        cmocka_unit_test(test_scan_buffer_zeek_header_changes),
+        cmocka_unit_test(test_scan_buffer_json),
+        cmocka_unit_test(test_scan_buffer_csv),
+        cmocka_unit_test(test_scan_buffer_text_refang),
+        cmocka_unit_test(test_scan_buffer_long_line),
+        cmocka_unit_test(test_scan_buffer_planted_zeek),
+        cmocka_unit_test(test_scan_file_truncated_gzip),
+        cmocka_unit_test(test_scan_fieldmap_parse_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
