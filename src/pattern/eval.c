@@ -57,11 +57,76 @@ typedef struct bset {
     size_t count;
 } bset;
 
+/* id -> object: open addressing over FNV-1a, borrowed pointers into the input
+ * (jansson's own object table was most of the time spent matching). */
+typedef struct idx {
+    const char **keys;
+    const json_t **vals;
+    size_t mask;
+} idx;
+
+static uint64_t fnv(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 1099511628211ull;
+    /* FNV's low bits mix poorly for keys that differ in their last digits */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return h;
+}
+
+static const json_t *idx_get(const idx *x, const char *key)
+{
+    if (x == NULL || key == NULL)
+        return NULL;
+    for (size_t i = fnv(key) & x->mask;; i = (i + 1) & x->mask) {
+        if (x->keys[i] == NULL)
+            return NULL;
+        if (strcmp(x->keys[i], key) == 0)
+            return x->vals[i];
+    }
+}
+
+static void idx_release(idx *x)
+{
+    dt_free(x->keys);
+    dt_free((void *)x->vals);
+}
+
+/* Index the objects of an array by id (a later duplicate id wins). */
+static bool idx_build(idx *x, const json_t *objects)
+{
+    size_t n = json_array_size(objects), cap = 16;
+    while (cap < n * 2)
+        cap *= 2;
+    x->mask = cap - 1;
+    x->keys = dt_calloc(cap, sizeof *x->keys);
+    x->vals = dt_calloc(cap, sizeof *x->vals);
+    if (x->keys == NULL || x->vals == NULL) {
+        idx_release(x);
+        return false;
+    }
+    for (size_t k = 0; k < n; k++) {
+        const json_t *o = json_array_get(objects, k);
+        const char *id = json_string_value(json_object_get(o, "id"));
+        if (id == NULL)
+            continue;
+        size_t i = fnv(id) & x->mask;
+        while (x->keys[i] != NULL && strcmp(x->keys[i], id) != 0)
+            i = (i + 1) & x->mask;
+        x->keys[i] = id;
+        x->vals[i] = o;
+    }
+    return true;
+}
+
 typedef struct ectx {
     const pattern *p;
     obs *obs;
     size_t nobs;
-    const json_t *byid; /* id -> object */
+    const struct idx *byid; /* id -> object */
     uint32_t *used;     /* per observation, scratch for disjointness */
     pat_arena arena;
     pcre2_match_data *md;
@@ -402,7 +467,7 @@ static const json_t *deref(ectx *e, const obs *o, const json_t *v)
         return NULL;
     if (o->embedded)
         return json_object_get(o->embedded, json_string_value(v));
-    return e->byid ? json_object_get(e->byid, json_string_value(v)) : NULL;
+    return idx_get(e->byid, json_string_value(v));
 }
 
 /* Walk path steps from `v`; true when some selected value passes the test
@@ -740,8 +805,7 @@ static dt_status add_observed_data(ectx *e, const json_t *od, obs *o)
         if (o->roots == NULL)
             return dt_fail(e->err, DT_ENOMEM, id, "out of memory");
         for (size_t i = 0; i < cnt; i++) {
-            const json_t *sco = json_object_get(e->byid, json_string_value(json_array_get(refs, i)) ?
-                                                json_string_value(json_array_get(refs, i)) : "");
+            const json_t *sco = idx_get(e->byid, json_string_value(json_array_get(refs, i)));
             if (sco != NULL) /* an unresolved reference is skipped, as the matcher does */
                 o->roots[o->nroots++] = sco;
         }
@@ -786,37 +850,18 @@ static void ectx_release(ectx *e)
     pat_arena_release(&e->arena);
 }
 
-/* id -> object, borrowed from the input (json_object_set only adds a reference). */
-static json_t *index_ids(const json_t *objects)
-{
-    json_t *byid = json_object();
-    size_t i;
-    const json_t *o;
-    if (byid == NULL)
-        return NULL;
-    json_array_foreach(objects, i, o) {
-        const char *id = json_string_value(json_object_get(o, "id"));
-        if (id != NULL && json_object_set(byid, id, (json_t *)o) != 0) {
-            json_decref(byid);
-            return NULL;
-        }
-    }
-    return byid;
-}
-
 dt_status pattern_match(const pattern *p, const json_t *objects, bool *matched, dt_err *err)
 {
     ectx e = {.p = p, .err = err};
     dt_status rc = DT_OK;
-    json_t *byid = NULL;
+    idx byid = {0};
     DT_CHECK(p != NULL && matched != NULL);
     *matched = false;
     if (!json_is_array(objects))
         return dt_fail(err, DT_EINVALID, "objects", "expected a JSON array of STIX objects");
-    byid = index_ids(objects);
-    if (byid == NULL)
+    if (!idx_build(&byid, objects))
         return dt_fail(err, DT_ENOMEM, "objects", "out of memory");
-    e.byid = byid;
+    e.byid = &byid;
     size_t n = json_array_size(objects), count = 0;
     for (size_t i = 0; i < n; i++) {
         const char *type = json_string_value(json_object_get(json_array_get(objects, i), "type"));
@@ -837,7 +882,7 @@ dt_status pattern_match(const pattern *p, const json_t *objects, bool *matched, 
         rc = run(&e, matched);
 out:
     ectx_release(&e);
-    json_decref(byid);
+    idx_release(&byid);
     return rc;
 }
 
@@ -851,23 +896,23 @@ dt_status pattern_match_record(const pattern *p, const json_t *scos, int64_t ts_
     *matched = false;
     if (!json_is_array(scos))
         return dt_fail(err, DT_EINVALID, "scos", "expected a JSON array of SCOs");
-    json_t *byid = index_ids(scos);
-    if (byid == NULL)
+    idx byid = {0};
+    if (!idx_build(&byid, scos))
         return dt_fail(err, DT_ENOMEM, "scos", "out of memory");
     size_t n = json_array_size(scos);
     one.roots = dt_malloc((n ? n : 1) * sizeof *one.roots);
     if (one.roots == NULL) {
-        json_decref(byid);
+        idx_release(&byid);
         return dt_fail(err, DT_ENOMEM, "scos", "out of memory");
     }
     for (size_t i = 0; i < n; i++)
         one.roots[one.nroots++] = json_array_get(scos, i);
-    e.byid = byid;
+    e.byid = &byid;
     e.obs = &one;
     e.nobs = 1;
     rc = run(&e, matched);
     ectx_release(&e);
     dt_free((void *)one.roots);
-    json_decref(byid);
+    idx_release(&byid);
     return rc;
 }
