@@ -593,7 +593,8 @@ static int cmp_sub(const void *a, const void *b)
 static void subs_index(verify_lists *l)
 {
     size_t i = 0;
-    qsort(l->subs, l->sub_count, sizeof *l->subs, cmp_sub);
+    if (l->sub_count > 1)
+        qsort(l->subs, l->sub_count, sizeof *l->subs, cmp_sub);
     for (unsigned b = 0; b < 256; b++) {
         l->sub_start[b] = i;
         while (i < l->sub_count && (unsigned char)l->subs[i].pat[0] == b)

@@ -205,6 +205,77 @@ static void test_verify_lists_add_dir_bad_lists(void **state)
     assert_null(l);
 }
 
+/* Every allocation of loading may fail: the loader reports DT_ENOMEM and
+ * leaks nothing (ASan checks), and once allocations stop failing it works. */
+static void test_verify_lists_add_json_alloc_fail(void **state)
+{
+    const char *lists[] = {
+        "{\"name\":\"h\",\"version\":1,\"description\":\"d\",\"type\":\"hostname\","
+        "\"list\":[\"a.example\",\".b.example\"]}",
+        "{\"name\":\"c\",\"version\":1,\"description\":\"d\",\"type\":\"cidr\","
+        "\"list\":[\"10.0.0.0/8\",\"2001:db8::/32\"]}",
+        "{\"name\":\"s\",\"version\":1,\"description\":\"d\",\"type\":\"substring\","
+        "\"list\":[\"evil\"]}",
+    };
+    for (size_t k = 0; k < 3; k++) {
+        bool done = false;
+        for (unsigned long n = 1; n < 200 && !done; n++) {
+            verify_lists *l = NULL;
+            dt_err err = {0};
+            dt_status rc;
+            dt_alloc_fail_at(n);
+            rc = verify_lists_new(&l, &err);
+            if (rc == DT_OK)
+                rc = verify_lists_add_json(l, lists[k], strlen(lists[k]), "mem", &err);
+            dt_alloc_fail_at(0);
+            if (rc == DT_OK) {
+                done = true;
+                assert_int_equal(verify_lists_count(l), 1);
+            } else {
+                assert_int_equal(rc, DT_ENOMEM);
+            }
+            verify_lists_free(l);
+        }
+        assert_true(done);
+    }
+}
+
+/* Several directories add up: the shipped lists plus a node's own. */
+static void test_verify_lists_add_dir_two(void **state)
+{
+    char dir[] = "/tmp/detente-wl2-XXXXXX";
+    char path[512], shipped_dir[4096];
+    verify_lists *l = NULL;
+    verify_hit hit[4];
+    dt_err err = {0};
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/own", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/own/list.json", dir);
+    write_file(path, "{\"name\":\"our partners\",\"version\":3,\"description\":\"d\","
+                     "\"type\":\"cidr\",\"matching_attributes\":[\"ip-dst\"],"
+                     "\"list\":[\"198.51.100.0/25\",\"198.51.100.128/25\"]}");
+    snprintf(shipped_dir, sizeof shipped_dir, "%s/data/warninglists/lists", src_dir());
+    assert_int_equal(verify_lists_load_dir(shipped_dir, &l, &err), DT_OK);
+    size_t before = verify_lists_count(l);
+    assert_int_equal(verify_lists_add_dir(l, dir, &err), DT_OK);
+    assert_int_equal(verify_lists_count(l), before + 1);
+    /* 198.51.100/24 is also in the shipped RFC 5735 list: the own list comes last */
+    size_t n = verify_lists_lookup(l, "ip-dst", "198.51.100.200", hit, 4);
+    assert_int_equal(n, 2);
+    assert_string_equal(hit[1].list_name, "our partners");
+    /* matching_attributes says ip-dst only */
+    n = verify_lists_lookup(l, "ip-src", "198.51.100.200", hit, 4);
+    assert_int_equal(n, 1);
+    assert_string_not_equal(hit[0].list_name, "our partners");
+    assert_true(verify_lists_lookup(l, "ip", "8.8.8.8", hit, 4) >= 1);
+    verify_lists_free(l);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/own", dir);
+    rmdir(path);
+    rmdir(dir);
+}
+
 /* Queried names of a real DNS log (WRCCDC 2018, Zeek TSV) against the
  * shipped lists: the everyday names of that network are known-benign. */
 static void test_verify_lists_lookup_zeek_dns(void **state)
@@ -790,6 +861,8 @@ int main(void)
     };
     const struct CMUnitTest plain[] = {
         cmocka_unit_test(test_verify_lists_add_dir_bad_lists),
+        cmocka_unit_test(test_verify_lists_add_json_alloc_fail),
+        cmocka_unit_test(test_verify_lists_add_dir_two),
         cmocka_unit_test(test_verify_check_value_hashes),
         cmocka_unit_test(test_verify_check_value_ips),
         cmocka_unit_test(test_verify_check_value_names),
