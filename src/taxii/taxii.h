@@ -20,6 +20,7 @@
 #include "node/node.h"
 #include "store/store.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -194,5 +195,106 @@ void taxii_response_release(taxii_response *rs);
  * a collection the requester knows but lacks this permission on),
  * DT_EPARSE/DT_EINVALID (400), store failures (DT_EDB). */
 dt_status taxii_handle(node *n, const taxii_request *rq, taxii_response *rs, dt_err *err);
+
+
+/* ================= client (client.c) =================
+ * A TAXII 2.1 client over libcurl, for sync (peer/). The HTTP exchange
+ * (taxii_client_*) keeps one curl handle per client so connections are
+ * reused; TLS verification (chain and host name) is always on, with an
+ * optional pinned CA bundle; every answer is capped in size and time.
+ * Credentials are never put in an error message or a log line.
+ * The parsers of server answers (taxii_*_parse) are pure and fuzzed.
+ * Thread safety: a taxii_client belongs to one thread at a time; the
+ * parsers are reentrant. */
+
+typedef struct taxii_client taxii_client;
+
+typedef struct taxii_client_opts {
+    const char *ca_file;      /* PEM bundle pinned for TLS; NULL: system store */
+    const char *user;         /* HTTP Basic, with password */
+    const char *password;
+    const char *token;        /* or a bearer token */
+    unsigned timeout_s;       /* whole request; 0: 60 */
+    unsigned connect_timeout_s; /* 0: 10 */
+    size_t max_response;      /* body cap in bytes; 0: 64 MiB */
+    unsigned retries;         /* extra tries on network errors and 5xx */
+    unsigned backoff_ms;      /* first wait, doubled each retry; 0: 500 */
+} taxii_client_opts;
+
+/* A client for the server whose discovery URL is `url` (http or https,
+ * no user info). Everything in opts is copied. DT_EARG for a URL that is
+ * not http(s)://host[:port]/..., DT_ENOMEM. */
+dt_status taxii_client_new(const char *url, const taxii_client_opts *opts, taxii_client **out,
+                           dt_err *err);
+void taxii_client_free(taxii_client *c);
+/* "scheme://host[:port]" of the discovery URL (no trailing slash). */
+const char *taxii_client_origin(const taxii_client *c);
+
+typedef struct taxii_reply {
+    long status;                          /* HTTP status */
+    char content_type[128];
+    char date_added_first[DT_TIME_LEN];   /* X-TAXII-Date-Added-First, or "" */
+    char date_added_last[DT_TIME_LEN];    /* X-TAXII-Date-Added-Last, or "" */
+    dt_buf body;
+} taxii_reply;
+
+void taxii_reply_init(taxii_reply *r);
+void taxii_reply_release(taxii_reply *r);
+
+/* One request. url is absolute, or starts with '/' (relative to the
+ * origin). body NULL for GET. Retries network failures and 5xx answers
+ * with backoff; any answer that arrives is returned (status in r), a
+ * transport failure is DT_ENET naming the URL, an over-long body DT_ELIMIT.
+ * Statuses are not judged here; see taxii_client_expect. */
+dt_status taxii_client_request(taxii_client *c, const char *method, const char *url,
+                               const char *accept, const char *content_type, const char *body,
+                               size_t body_len, taxii_reply *r, dt_err *err);
+/* Check a reply: a 2xx status and, when media_prefix is not NULL, a
+ * Content-Type starting with it. A 401/403 is DT_EDENIED, 404 DT_ENOTFOUND,
+ * other statuses DT_ENET, a wrong media type DT_EINVALID ("not a TAXII
+ * answer"); the TAXII error message's title is quoted when there is one. */
+dt_status taxii_client_expect(const taxii_reply *r, const char *url, const char *media_prefix,
+                              dt_err *err);
+
+/* ---- parsers of server answers (pure) ---- */
+
+/* The API root to use from a discovery document: `default`, else the
+ * first of `api_roots`. Relative URLs are resolved against origin. The
+ * result ends with '/'. DT_EPARSE (not JSON) / DT_EINVALID (not TAXII). */
+dt_status taxii_discovery_parse(const char *json, size_t len, const char *origin, char *root,
+                                size_t root_cap, dt_err *err);
+
+typedef struct taxii_collection_info {
+    char id[128];
+    char title[256];
+    bool can_read, can_write;
+} taxii_collection_info;
+/* {"collections":[...]} or {} (none). *out is freed with dt_free. */
+dt_status taxii_collections_parse(const char *json, size_t len, taxii_collection_info **out,
+                                  size_t *count, dt_err *err);
+
+/* An envelope: *objects is a new reference to the `objects` array (an
+ * empty array when absent); every element is a JSON object with string
+ * `id` and `type`. next is "" when absent (at least TAXII_NEXT_CAP). */
+#define TAXII_NEXT_CAP 256
+dt_status taxii_envelope_parse(const char *json, size_t len, json_t **objects, bool *more,
+                               char next[TAXII_NEXT_CAP], dt_err *err);
+
+typedef struct taxii_manifest_entry {
+    char id[160];
+    char version[DT_TIME_LEN];     /* as written by the server */
+    char date_added[DT_TIME_LEN];  /* as written by the server */
+} taxii_manifest_entry;
+/* {"more":..,"objects":[{id,date_added,version,...}]}; *out freed with
+ * dt_free. Timestamps are checked with dt_time_parse. */
+dt_status taxii_manifest_parse(const char *json, size_t len, taxii_manifest_entry **out,
+                               size_t *count, bool *more, dt_err *err);
+
+typedef struct taxii_status_info {
+    char id[DT_UUID_LEN + 8];
+    char status[16];               /* "complete" or "pending" */
+    uint64_t total, success, failure, pending;
+} taxii_status_info;
+dt_status taxii_status_parse(const char *json, size_t len, taxii_status_info *out, dt_err *err);
 
 #endif
