@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "match/match.h"
 #include "scan/scan.h"
+#include "stix/stix.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -166,6 +167,56 @@ static dt_status load_list(match_set *set, const char *path, const char *text, s
     return DT_OK;
 }
 
+/* ---- indicators from STIX (bundle, array, object or JSON lines) ---- */
+
+typedef struct stix_load {
+    match_set *set;
+    const char *path;
+    int64_t now;
+    match_load_stats st;
+    size_t problems;
+} stix_load;
+
+static dt_status stix_item(void *vctx, const char *where, json_t *item, const dt_err *item_err)
+{
+    stix_load *l = vctx;
+    dt_err e = {0};
+    char text[400];
+    if (item == NULL) {
+        if (++l->problems <= 20)
+            fprintf(stderr, "detente: scan: %s: %s: %s\n", l->path, where,
+                    dt_err_text(item_err, text, sizeof text));
+        return DT_OK;
+    }
+    dt_status rc = match_set_add_stix(l->set, item, l->now, &l->st, &e);
+    if (rc == DT_ENOMEM)
+        return rc;
+    if (rc != DT_OK && ++l->problems <= 20)
+        fprintf(stderr, "detente: scan: %s: %s: %s\n", l->path, where,
+                dt_err_text(&e, text, sizeof text));
+    return DT_OK;
+}
+
+static dt_status load_stix(match_set *set, const char *path, const char *text, size_t len,
+                           dt_err *err)
+{
+    stix_limits lim;
+    stix_load l = {.set = set, .path = path, .now = dt_now_us()};
+    stix_limits_default(&lim);
+    lim.max_input_bytes = len + 1;
+    lim.max_objects = (size_t)1 << 30;
+    dt_status rc = stix_input_walk(text, len, &lim, stix_item, &l, err);
+    if (rc != DT_OK)
+        return rc;
+    fprintf(stderr,
+            "detente: scan: %s: %zu indicators, %zu indexed (%zu values); skipped: %zu revoked, "
+            "%zu not active now, %zu not STIX patterns, %zu invalid, %zu not simple "
+            "comparisons\n",
+            path, l.st.indicators, l.st.indexed, l.st.values, l.st.revoked, l.st.inactive,
+            l.st.not_stix, l.st.invalid, l.st.complex);
+    return DT_OK;
+}
+
 /* ---- progress ---- */
 
 typedef struct progress {
@@ -279,7 +330,14 @@ int cmd_scan(int argc, char **argv, const cli_ctx *ctx)
         rc = dt_file_read(indicators, (size_t)4 << 30, &text, &len, &err);
         if (rc != DT_OK)
             goto fail;
-        rc = load_list(set, indicators, text, len, &bad, &err);
+        size_t k = 0;
+        while (k < len && (text[k] == ' ' || text[k] == '\t' || text[k] == '\r' ||
+                           text[k] == '\n'))
+            k++;
+        if (k < len && (text[k] == '{' || text[k] == '['))
+            rc = load_stix(set, indicators, text, len, &err);
+        else
+            rc = load_list(set, indicators, text, len, &bad, &err);
         dt_free(text);
         if (rc != DT_OK)
             goto fail;

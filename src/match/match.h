@@ -21,6 +21,8 @@
 
 #include "core/core.h"
 
+#include <jansson.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -99,5 +101,30 @@ size_t match_hash_decode(const char *v, size_t len, uint8_t *out);
 bool match_ipv4_parse(const char *v, size_t len, uint32_t *out);
 /* Any RFC 4291 textual form (brackets and a %zone are dropped). */
 bool match_ipv6_parse(const char *v, size_t len, uint8_t out[16]);
+
+/* ---- loading STIX indicators ---- */
+
+/* Why indicators were or were not indexed (counts added up by the loader). */
+typedef struct match_load_stats {
+    size_t indicators;   /* indicator objects seen */
+    size_t indexed;      /* at least one value indexed */
+    size_t revoked;      /* revoked: skipped */
+    size_t inactive;     /* now outside [valid_from, valid_until): skipped */
+    size_t not_stix;     /* pattern_type other than "stix": skipped */
+    size_t invalid;      /* pattern does not parse: skipped (DT_EINVALID returned) */
+    size_t complex;      /* not a disjunction of equality tests: not indexed */
+    size_t partial;      /* some of its comparisons have no index (other types/paths) */
+    size_t values;       /* values added */
+} match_load_stats;
+
+/* Add one STIX indicator (a jansson object, borrowed) if it is active at
+ * now_us: not revoked, valid_from <= now < valid_until, pattern_type stix.
+ * Its pattern's equality atoms (STIX 2.1 part 9, through pattern/) are
+ * indexed: domain-name, ipv4-addr/ipv6-addr (CIDR values too), url,
+ * email-addr and email-message addresses, file/artifact hashes, x509
+ * fingerprints. Objects of other types are ignored. DT_EINVALID (with the
+ * reason) for an indicator whose pattern does not parse; DT_ENOMEM. */
+dt_status match_set_add_stix(match_set *s, const json_t *obj, int64_t now_us,
+                             match_load_stats *st, dt_err *err);
 
 #endif

@@ -715,7 +715,7 @@ static const char *skip_ws(const char *p, const char *end)
 }
 
 /* p at '"'; returns one past the closing quote, or NULL. */
-static const char *json_str(const char *p, const char *end, const char **s, size_t *len,
+static const char *jl_str(const char *p, const char *end, const char **s, size_t *len,
                             bool *esc)
 {
     const char *q = ++p;
@@ -755,7 +755,7 @@ static void put_utf8(char *o, size_t *n, uint32_t cp)
 }
 
 /* Unescape a JSON string body into w->tmp. */
-static bool json_unescape(worker *w, const char *s, size_t len)
+static bool jl_unescape(worker *w, const char *s, size_t len)
 {
     dt_buf_reset(&w->tmp);
     if (dt_buf_reserve(&w->tmp, len + 1, NULL) != DT_OK)
@@ -806,11 +806,11 @@ static bool is_ts_key(const char *k, size_t len)
            (len == 9 && memcmp(k, "timestamp", 9) == 0);
 }
 
-static void json_value_str(worker *w, scan_class cls, const char *key, size_t klen,
+static void jl_value_str(worker *w, scan_class cls, const char *key, size_t klen,
                            const char *s, size_t len, bool esc)
 {
     if (esc) {
-        if (!json_unescape(w, s, len))
+        if (!jl_unescape(w, s, len))
             return;
         /* the scratch buffer is reused by text scanning: copy to a stack buffer */
         char buf[4096];
@@ -824,12 +824,12 @@ static void json_value_str(worker *w, scan_class cls, const char *key, size_t kl
     scan_value(w, cls, key, klen, s, len);
 }
 
-static const char *json_skip(const char *p, const char *end, int depth);
+static const char *jl_skip(const char *p, const char *end, int depth);
 
-static const char *json_object(worker *w, const char *p, const char *end, char *path,
+static const char *jl_object(worker *w, const char *p, const char *end, char *path,
                                size_t plen, int depth);
 
-static const char *json_array(worker *w, const char *p, const char *end, scan_class cls,
+static const char *jl_array(worker *w, const char *p, const char *end, scan_class cls,
                               const char *key, size_t klen, int depth)
 {
     p = skip_ws(p + 1, end);
@@ -843,13 +843,13 @@ static const char *json_array(worker *w, const char *p, const char *end, scan_cl
             const char *s;
             size_t len;
             bool esc;
-            p = json_str(p, end, &s, &len, &esc);
+            p = jl_str(p, end, &s, &len, &esc);
             if (p == NULL)
                 return NULL;
             if (cls != SCAN_CLASS_NONE)
-                json_value_str(w, cls, key, klen, s, len, esc);
+                jl_value_str(w, cls, key, klen, s, len, esc);
         } else {
-            p = json_skip(p, end, depth + 1);
+            p = jl_skip(p, end, depth + 1);
             if (p == NULL)
                 return NULL;
         }
@@ -865,7 +865,7 @@ static const char *json_array(worker *w, const char *p, const char *end, scan_cl
     return NULL;
 }
 
-static const char *json_skip(const char *p, const char *end, int depth)
+static const char *jl_skip(const char *p, const char *end, int depth)
 {
     if (depth > 32 || p >= end)
         return NULL;
@@ -873,7 +873,7 @@ static const char *json_skip(const char *p, const char *end, int depth)
         const char *s;
         size_t len;
         bool esc;
-        return json_str(p, end, &s, &len, &esc);
+        return jl_str(p, end, &s, &len, &esc);
     }
     if (*p == '{' || *p == '[') {
         char close = *p == '{' ? '}' : ']';
@@ -886,14 +886,14 @@ static const char *json_skip(const char *p, const char *end, int depth)
                 const char *s;
                 size_t len;
                 bool esc;
-                if (p >= end || *p != '"' || (p = json_str(p, end, &s, &len, &esc)) == NULL)
+                if (p >= end || *p != '"' || (p = jl_str(p, end, &s, &len, &esc)) == NULL)
                     return NULL;
                 p = skip_ws(p, end);
                 if (p >= end || *p != ':')
                     return NULL;
                 p = skip_ws(p + 1, end);
             }
-            p = json_skip(p, end, depth + 1);
+            p = jl_skip(p, end, depth + 1);
             if (p == NULL)
                 return NULL;
             p = skip_ws(p, end);
@@ -914,7 +914,7 @@ static const char *json_skip(const char *p, const char *end, int depth)
     return q > p ? q : NULL;
 }
 
-static const char *json_object(worker *w, const char *p, const char *end, char *path,
+static const char *jl_object(worker *w, const char *p, const char *end, char *path,
                                size_t plen, int depth)
 {
     if (depth > 16)
@@ -927,7 +927,7 @@ static const char *json_object(worker *w, const char *p, const char *end, char *
         size_t klen, full;
         bool esc;
         p = skip_ws(p, end);
-        if (p >= end || *p != '"' || (p = json_str(p, end, &k, &klen, &esc)) == NULL)
+        if (p >= end || *p != '"' || (p = jl_str(p, end, &k, &klen, &esc)) == NULL)
             return NULL;
         p = skip_ws(p, end);
         if (p >= end || *p != ':')
@@ -952,20 +952,20 @@ static const char *json_object(worker *w, const char *p, const char *end, char *
             const char *s;
             size_t len;
             bool sesc;
-            p = json_str(p, end, &s, &len, &sesc);
+            p = jl_str(p, end, &s, &len, &sesc);
             if (p == NULL)
                 return NULL;
             if (fits && plen == 0 && is_ts_key(path, full))
                 w->line_has_ts = scan_ts_parse(s, len, &w->line_ts);
             else if (cls != SCAN_CLASS_NONE)
-                json_value_str(w, cls, path, full, s, len, sesc);
+                jl_value_str(w, cls, path, full, s, len, sesc);
         } else if (*p == '{' && fits) {
-            p = json_object(w, p, end, path, full, depth + 1);
+            p = jl_object(w, p, end, path, full, depth + 1);
         } else if (*p == '[') {
-            p = json_array(w, p, end, cls, path, full, depth);
+            p = jl_array(w, p, end, cls, path, full, depth);
         } else {
             const char *st = p;
-            p = json_skip(p, end, depth + 1);
+            p = jl_skip(p, end, depth + 1);
             if (p && fits && plen == 0 && is_ts_key(path, full))
                 w->line_has_ts = scan_ts_parse(st, (size_t)(p - st), &w->line_ts);
         }
@@ -983,13 +983,13 @@ static const char *json_object(worker *w, const char *p, const char *end, char *
     return NULL;
 }
 
-static void json_line(worker *w, const char *s, size_t len)
+static void jl_line(worker *w, const char *s, size_t len)
 {
     char path[256];
     const char *p = skip_ws(s, s + len);
     if (p == s + len)
         return; /* blank */
-    if (*p != '{' || (p = json_object(w, p, s + len, path, 0, 0)) == NULL ||
+    if (*p != '{' || (p = jl_object(w, p, s + len, path, 0, 0)) == NULL ||
         skip_ws(p, s + len) != s + len) {
         w->skipped++;
         add_diag(w, "not a JSON object: line skipped");
@@ -1094,7 +1094,7 @@ static void *worker_run(void *arg)
             w->line_has_ts = false;
             switch (w->format) {
             case SCAN_FORMAT_ZEEK: zeek_line(w, p, len); break;
-            case SCAN_FORMAT_JSON: json_line(w, p, len); break;
+            case SCAN_FORMAT_JSON: jl_line(w, p, len); break;
             case SCAN_FORMAT_CSV: csv_line(w, p, len); break;
             default: text_line(w, p, len); break;
             }

@@ -54,4 +54,23 @@ set -e
 [ $rc -eq 3 ] || fail "missing file exit code $rc"
 grep -q '"files":1,' "$T/m.out" || fail "other file not scanned"
 "$BIN" scan --bogus x 2>/dev/null && fail "unknown option accepted"
+# a STIX bundle: only active indicators with simple patterns are indexed
+cat > "$T/bundle.json" <<'JSON'
+{"type":"bundle","id":"bundle--0d3b1a52-2b0c-4d2a-9a4e-3f4c2a1e0b01","objects":[
+{"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-000000000001","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z","pattern":"[domain-name:value = 'wrccdc.org'] OR [ipv4-addr:value = '134.71.0.0/16']"},
+{"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-000000000002","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z","revoked":true,"pattern":"[domain-name:value = 'wrccdc.org']"},
+{"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-000000000003","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","pattern_type":"stix","valid_from":"2010-01-01T00:00:00Z","valid_until":"2011-01-01T00:00:00Z","pattern":"[domain-name:value = 'wrccdc.org']"},
+{"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-000000000004","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z","pattern":"[x509-certificate:hashes.'SHA-256' = 'b2dafbcdbc75210672f137f27ce882ccb799887631655d4f11191d5a678e44fe']"}
+]}
+JSON
+"$BIN" scan --indicators "$T/bundle.json" "$SRC/tests/data/zeek/dns.log.gz" \
+    "$SRC/tests/data/zeek/ssl.log.gz" > "$T/stix.out" 2> "$T/stix.err"
+grep -q "4 indicators, 2 indexed (3 values); skipped: 1 revoked, 1 not active" "$T/stix.err" \
+    || fail "bundle load: $(cat "$T/stix.err")"
+grep -q '"indicator":"indicator--00000000-0000-4000-8000-000000000002"' "$T/stix.out" && fail "revoked matched"
+grep -q '"indicator":"indicator--00000000-0000-4000-8000-000000000003"' "$T/stix.out" && fail "expired matched"
+a=$(grep -c '"indicator":"indicator--00000000-0000-4000-8000-000000000001"' "$T/stix.out")
+[ "$a" -gt 0 ] || fail "no bundle matches"
+grep -q '"indicator":"indicator--00000000-0000-4000-8000-000000000004","value":"b2dafbcdbc' "$T/stix.out" \
+    || fail "x509 fingerprint from the bundle"
 echo "1 passed, 0 failed"
