@@ -46,7 +46,7 @@ static int digits_at(const char *s, size_t len, size_t at, size_t n, unsigned *o
         return -1;
     for (size_t i = 0; i < n; i++) {
         if (s[at + i] < '0' || s[at + i] > '9')
-            return (int)(at + i);
+            return (int)(at + i) + 1; /* 1-based: 0 means success, also for column 1 */
         v = v * 10 + (unsigned)(s[at + i] - '0');
     }
     *out = v;
@@ -66,7 +66,7 @@ dt_status dt_time_parse(const char *s, size_t len, dt_time *out, dt_err *err)
         int bad = digits_at(s, len, fields[i].at, fields[i].n, &v[i]);
         if (bad != 0)
             return dt_fail(err, DT_EPARSE, "", "not an RFC 3339 timestamp: expected a digit at column %d",
-                           (bad < 0 ? (int)len : bad) + 1);
+                           bad < 0 ? (int)len + 1 : bad);
         if (fields[i].sep) {
             size_t at = fields[i].at + fields[i].n;
             if (at >= len || s[at] != fields[i].sep)
