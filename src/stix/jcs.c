@@ -15,8 +15,9 @@
  * the two-character forms where JSON has them and \u00xx otherwise.
  *
  * Integers are jansson's json_int_t; beyond 2^53 in magnitude a double
- * cannot hold them, so another implementation would print a different
- * number: they are refused rather than canonicalised wrongly. */
+ * cannot hold most of them, so another implementation would print a
+ * different number: those are refused rather than canonicalised wrongly
+ * (the ones that are exactly a double are written as that double). */
 #include "stix/stix.h"
 
 #include <math.h>
@@ -202,11 +203,17 @@ static dt_status put_value(const json_t *v, dt_buf *out, int depth, dt_err *err)
     case JSON_INTEGER: {
         json_int_t i = json_integer_value(v);
         const json_int_t lim = (json_int_t)1 << 53;
-        if (i > lim || i < -lim)
-            return dt_fail(err, DT_EINVALID, "",
-                           "integer %" JSON_INTEGER_FORMAT " is beyond 2^53, which JSON numbers "
-                           "(IEEE doubles) cannot hold exactly", i);
-        return dt_buf_printf(out, err, "%" JSON_INTEGER_FORMAT, i);
+        if (i <= lim && i >= -lim)
+            return dt_buf_printf(out, err, "%" JSON_INTEGER_FORMAT, i);
+        /* Beyond 2^53 only some integers are doubles; those are written as
+         * the double (jansson reads "3400000000000000000", which JCS itself
+         * writes for 3.4e18, back as an integer), the rest refused. */
+        double d = (double)i;
+        if (d < 9223372036854775808.0 && d >= -9223372036854775808.0 && (json_int_t)d == i)
+            return put_number(d, out, err);
+        return dt_fail(err, DT_EINVALID, "",
+                       "integer %" JSON_INTEGER_FORMAT " is beyond 2^53 and not exactly a "
+                       "double, which JSON numbers are", i);
     }
     case JSON_REAL:
         return put_number(json_real_value(v), out, err);

@@ -74,6 +74,71 @@ static bool depth_ok(const char *s, size_t len, size_t max, int *line, int *col)
     return true;
 }
 
+/* A JSON number is an IEEE double to every reader that matters here (RFC
+ * 8785 section 3.2.2.3, I-JSON). jansson, though, keeps integer literals
+ * as long long, refusing those beyond its range ("too big integer") and
+ * keeping digits a double cannot hold (9007199254740993), so the same text
+ * would canonicalise differently here than elsewhere. Integer literals
+ * beyond 2^53 in magnitude are therefore read as doubles: the text is
+ * copied with "e0" after each of them. *out is NULL when none occurs. */
+static dt_status widen_big_ints(const char *s, size_t len, char **out, size_t *out_len, dt_err *err)
+{
+    dt_buf b;
+    bool in_str = false;
+    size_t copied = 0;
+    *out = NULL;
+    dt_buf_init(&b, len + len / 2 + 16);
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = false;
+            continue;
+        }
+        if (c == '"') {
+            in_str = true;
+            continue;
+        }
+        if (!(c == '-' || (c >= '0' && c <= '9')))
+            continue;
+        size_t st = i, digits = 0;
+        bool plain = true;
+        while (i < len && strchr("0123456789+-.eE", s[i]) != NULL && s[i] != '\0') {
+            if (s[i] >= '0' && s[i] <= '9')
+                digits++;
+            else if (!(s[i] == '-' && i == st))
+                plain = false;
+            i++;
+        }
+        const char *d0 = s + st + (s[st] == '-');
+        if (plain && (digits > 16 || (digits == 16 && memcmp(d0, "9007199254740992", 16) > 0))) {
+            dt_status rc = dt_buf_append(&b, s + copied, i - copied, err);
+            if (rc == DT_OK)
+                rc = dt_buf_append(&b, "e0", 2, err);
+            if (rc != DT_OK) {
+                dt_buf_release(&b);
+                return rc;
+            }
+            copied = i;
+        }
+        i--; /* the loop's i++ looks at the character after the number */
+    }
+    if (copied == 0) {
+        dt_buf_release(&b);
+        return DT_OK;
+    }
+    dt_status rc = dt_buf_append(&b, s + copied, len - copied, err);
+    if (rc != DT_OK) {
+        dt_buf_release(&b);
+        return rc;
+    }
+    *out_len = b.len;
+    *out = dt_buf_take(&b);
+    return DT_OK;
+}
+
 static dt_status strings_ok(const json_t *v, size_t max, dt_err *err)
 {
     if (json_is_string(v)) {
@@ -123,7 +188,14 @@ dt_status stix_json_parse(const char *text, size_t len, const stix_limits *lim, 
         return dt_fail(err, DT_ELIMIT, where, "JSON nested deeper than the limit of %zu",
                        lim->max_depth);
     }
-    json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+    char *wide = NULL;
+    size_t wide_len = 0;
+    dt_status rc = widen_big_ints(text, len, &wide, &wide_len, err);
+    if (rc != DT_OK)
+        return rc;
+    json_t *v = json_loadb(wide ? wide : text, wide ? wide_len : len,
+                           JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+    dt_free(wide);
     if (v == NULL) {
         snprintf(where, sizeof where, "line %d column %d", je.line, je.column);
         if (strstr(je.text, "NUL") != NULL)
@@ -134,7 +206,7 @@ dt_status stix_json_parse(const char *text, size_t len, const stix_limits *lim, 
                            je.text);
         return dt_fail(err, DT_EPARSE, where, "%s", je.text);
     }
-    dt_status rc = strings_ok(v, lim->max_string_bytes, err);
+    rc = strings_ok(v, lim->max_string_bytes, err);
     if (rc != DT_OK) {
         json_decref(v);
         return rc;

@@ -82,8 +82,8 @@ dt_status stix_input_walk(const char *text, size_t len, const stix_limits *lim, 
                           void *ctx, dt_err *err);
 
 /* RFC 8785 canonical JSON of v appended to out. DT_EINVALID for values
- * JCS cannot represent (NaN/Infinity, integers beyond 2^53 in magnitude,
- * strings that are not valid UTF-8). */
+ * JCS cannot represent (NaN/Infinity, integers beyond 2^53 in magnitude
+ * that are not exactly a double, strings that are not valid UTF-8). */
 dt_status stix_jcs(const json_t *v, dt_buf *out, dt_err *err);
 
 /* Deterministic SCO id (STIX 2.1 section 2.9): UUIDv5 in the STIX

@@ -30,6 +30,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 enum ptype {
     T_STR, T_BOOL, T_INT, T_NUM, T_TS, T_STRS, T_REF, T_REFS, T_ENUM, T_ENUMS, T_HASHES, T_KCP,

@@ -115,15 +115,30 @@ static void test_stix_jcs_rfc_utf16_sorting(void **state)
 static void test_stix_jcs_rejects_big_integers(void **state)
 {
     dt_status rc;
-    json_t *v = parse("[9007199254740993]");
+    /* built in memory: an integer no double holds */
+    json_t *v = json_integer(9007199254740993LL);
     char *s = jcs_of(v, &rc);
     assert_int_equal(rc, DT_EINVALID);
     dt_free(s);
     json_decref(v);
-    v = parse("[9007199254740992, -9007199254740992, 1.0, -0.0, 1e2]");
+    /* read from text: a JSON number is a double, as every JCS reader sees it */
+    v = parse("[9007199254740993, 33997199254740992]");
     s = jcs_of(v, &rc);
     assert_int_equal(rc, DT_OK);
-    assert_string_equal(s, "[9007199254740992,-9007199254740992,1,0,100]");
+    assert_string_equal(s, "[9007199254740992,33997199254740990]");
+    dt_free(s);
+    json_decref(v);
+    v = parse("[9007199254740992, -9007199254740992, 1.0, -0.0, 1e2, 3400000000000000000]");
+    s = jcs_of(v, &rc);
+    assert_int_equal(rc, DT_OK);
+    assert_string_equal(s, "[9007199254740992,-9007199254740992,1,0,100,3400000000000000000]");
+    dt_free(s);
+    json_decref(v);
+    /* integer literals beyond long long are read as doubles, as JSON says */
+    v = parse("[100000000000000000000, -12345678901234567890123, \"100000000000000000000\"]");
+    s = jcs_of(v, &rc);
+    assert_int_equal(rc, DT_OK);
+    assert_string_equal(s, "[100000000000000000000,-1.2345678901234568e+22,\"100000000000000000000\"]");
     dt_free(s);
     json_decref(v);
 }
