@@ -33,6 +33,17 @@ bool cli_wants_help(int argc, char **argv, const char *usage);
 /* Print usage to stderr and return CLI_USAGE. */
 int cli_usage(const char *usage);
 
+struct node;
+/* Open the node at ctx->home; on failure print why and return the exit code
+ * (and *out is NULL). */
+int cli_open_node(const cli_ctx *ctx, struct node **out);
+/* Print v as one line of compact JSON on stdout and drop the reference.
+ * Returns CLI_ERROR if v is NULL (out of memory building it). */
+#include <jansson.h>
+int cli_print_json(json_t *v);
+/* Strict decimal parse of a whole argument. */
+bool cli_parse_size(const char *s, size_t *out);
+
 #define CLI_COMMAND(name, fn, summary) \
     __attribute__((weak)) int fn(int argc, char **argv, const cli_ctx *ctx);
 #include "cli/commands.h"

@@ -1,5 +1,9 @@
 /* Shared helpers for the subcommands: error printing and exit codes. */
 #include "cli/cli.h"
+#include "node/node.h"
+
+#include <errno.h>
+#include <stdlib.h>
 
 #include <string.h>
 
@@ -47,4 +51,44 @@ int cli_usage(const char *usage)
 {
     fputs(usage, stderr);
     return CLI_USAGE;
+}
+
+int cli_open_node(const cli_ctx *ctx, struct node **out)
+{
+    dt_err err = {0};
+    if (node_open(ctx->home, out, &err) != DT_OK)
+        return cli_error(&err);
+    return CLI_OK;
+}
+
+bool cli_parse_size(const char *s, size_t *out)
+{
+    char *end;
+    unsigned long long v;
+    if (s == NULL || *s < '0' || *s > '9')
+        return false;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return false;
+    *out = (size_t)v;
+    return true;
+}
+
+int cli_print_json(json_t *v)
+{
+    char *text;
+    if (v == NULL) {
+        fprintf(stderr, "detente: out of memory\n");
+        return CLI_ERROR;
+    }
+    text = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII);
+    json_decref(v);
+    if (text == NULL) {
+        fprintf(stderr, "detente: out of memory\n");
+        return CLI_ERROR;
+    }
+    puts(text);
+    free(text);
+    return CLI_OK;
 }

@@ -35,6 +35,11 @@ typedef enum node_tlp {
 /* "clear", "white", "green", "amber", "amber+strict", "red" (any case). */
 dt_status node_tlp_parse(const char *s, node_tlp *out, dt_err *err);
 const char *node_tlp_name(node_tlp t);
+/* The TLP level a known TLP 1.0/2.0 marking-definition id stands for. */
+bool node_tlp_of_marking(const char *marking_id, node_tlp *out);
+/* An object's effective level: its most restrictive TLP object marking, or
+ * default_level when it has none (marking-definitions are CLEAR). */
+node_tlp node_object_marking(const json_t *obj, node_tlp default_level);
 
 #define NODE_PATH_MAX 1024
 
@@ -186,5 +191,42 @@ dt_status node_grant(node *n, const char *user, const char *collection, unsigned
                      dt_err *err);
 dt_status node_collection_add(node *n, const char *id, const char *title, const char *description,
                               dt_err *err);
+
+/* ---- signatures (DESIGN.md "Key formats") ----
+ * An object's signature is a STIX property extension under detente's own
+ * extension-definition (NODE_EXTENSION_ID): {"extension_type":
+ * "property-extension", "signer": identity id, "public_key":
+ * "ed25519:<base64>", "signature": "<base64>"}, over the RFC 8785 bytes of
+ * the object with that one extension removed (and "extensions" removed
+ * too when nothing else is left in it). */
+#define NODE_EXTENSION_ID "extension-definition--490c1b4f-d5a0-48ef-9eee-dc008e1732e6"
+#define NODE_PROJECT_IDENTITY "identity--b4dc90ef-495a-4564-903f-7e2b0d10fb64"
+#define NODE_KEY_PREFIX "ed25519:"
+
+/* Add (or replace) this signer's signature on obj, in place. */
+dt_status node_object_sign(json_t *obj, const char *signer_id,
+                           const uint8_t sk[crypto_sign_SECRETKEYBYTES], dt_err *err);
+
+typedef struct node_signature {
+    bool present;
+    char signer[160];
+    uint8_t public_key[crypto_sign_PUBLICKEYBYTES];
+} node_signature;
+
+/* Check obj's signature against the public key it names. sig->present is
+ * false (and DT_OK) for an unsigned object; a signature that is malformed
+ * or does not verify is DT_ESIG with the reason. Whether that key is the
+ * signer's pinned key is the caller's question. */
+dt_status node_object_verify(const json_t *obj, node_signature *sig, dt_err *err);
+
+/* The detente extension-definition object every node holds (identical
+ * everywhere, so it is unsigned and its id is fixed). New reference. */
+json_t *node_extension_definition(void);
+
+/* "ed25519:<base64>" of a public key into out (at least 64 bytes). */
+void node_key_format(const uint8_t pk[crypto_sign_PUBLICKEYBYTES], char *out, size_t len);
+dt_status node_key_parse(const char *text, uint8_t pk[crypto_sign_PUBLICKEYBYTES], dt_err *err);
+/* Lower-case hex SHA-256 of the public key bytes (65 bytes with NUL). */
+void node_key_fingerprint(const uint8_t pk[crypto_sign_PUBLICKEYBYTES], char out[65]);
 
 #endif

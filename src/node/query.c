@@ -1,0 +1,136 @@
+/* The one door out.
+ *
+ * Every read of stored objects (TAXII objects, object, versions, manifest,
+ * exports, the dashboard, sync serving) calls node_query. It decides two
+ * things before the store is asked anything: may this principal read this
+ * collection at all, and up to which marking level. The level is pushed
+ * into the store query, so rows above it are never read into a page: they
+ * cannot leak through counts, `more` flags or paging cursors either.
+ *
+ * Peers are never served RED (TLP 2.0: RED is for named recipients only),
+ * whatever their configured clearance. */
+#include "ledger/ledger.h"
+#include "node/node_int.h"
+#include "stix/stix.h"
+
+#include <string.h>
+
+dt_status node_access(node *n, const node_principal *who, const char *collection,
+                      unsigned perm, dt_err *err)
+{
+    store_collection c;
+    unsigned have = 0;
+    dt_err e = {0};
+    dt_status rc;
+
+    rc = store_collection_get(n->st, NULL, collection, &c, &e);
+    if (rc == DT_ENOTFOUND)
+        return dt_fail(err, DT_ENOTFOUND, collection, "no such collection");
+    if (rc != DT_OK)
+        return dt_fail(err, rc, e.where, "%s", e.msg);
+    switch (who->kind) {
+    case NODE_PRINCIPAL_LOCAL:
+        return DT_OK;
+    case NODE_PRINCIPAL_USER:
+    case NODE_PRINCIPAL_PEER:
+        rc = store_grant_get(n->st, who->name, collection, &have, &e);
+        if (rc != DT_OK && rc != DT_ENOTFOUND)
+            return dt_fail(err, rc, e.where, "%s", e.msg);
+        if ((have & perm) == perm)
+            return DT_OK;
+        break;
+    case NODE_PRINCIPAL_ANONYMOUS:
+        break;
+    }
+    return dt_fail(err, DT_EDENIED, collection, "%s '%s' may not %s this collection",
+                   who->kind == NODE_PRINCIPAL_PEER ? "peer" : "account", who->name,
+                   perm & STORE_PERM_WRITE ? "write to" : "read");
+}
+
+static node_tlp clearance(const node_principal *who)
+{
+    node_tlp t = who->kind == NODE_PRINCIPAL_LOCAL ? NODE_TLP_RED : who->max_marking;
+    if (who->kind == NODE_PRINCIPAL_PEER && t > NODE_TLP_AMBER_STRICT)
+        t = NODE_TLP_AMBER_STRICT;
+    if (who->kind == NODE_PRINCIPAL_ANONYMOUS)
+        t = NODE_TLP_CLEAR;
+    return t;
+}
+
+dt_status node_query(node *n, const node_principal *who, const store_query *q, store_page *out,
+                     dt_err *err)
+{
+    store_query mine = *q;
+    node_tlp limit = clearance(who);
+    dt_status rc;
+
+    memset(out, 0, sizeof *out);
+    rc = node_access(n, who, q->collection, STORE_PERM_READ, err);
+    if (rc != DT_OK)
+        return rc;
+    if (mine.max_marking < 0 || mine.max_marking > (int)limit)
+        mine.max_marking = (int)limit;
+    if (mine.limit == 0 || mine.limit > STORE_MAX_PAGE)
+        mine.limit = n->conf.page_default;
+    return store_query(n->st, &mine, out, err);
+}
+
+/* A signed tombstone leaf: JCS of {deleted, id, modified, signature,
+ * signer, tombstone}; the signature is over the same object without it. */
+static dt_status tombstone_leaf(node *n, const char *id, const char *modified, dt_buf *out,
+                                dt_err *err)
+{
+    char now[DT_TIME_LEN], sig64[128];
+    dt_time t = dt_time_now();
+    uint8_t sig[crypto_sign_BYTES];
+    json_t *leaf;
+    dt_status rc;
+
+    dt_time_format(&t, 6, now);
+    leaf = json_pack("{s:s, s:s, s:s, s:s, s:b}", "deleted", now, "id", id, "modified",
+                     modified ? modified : "all", "signer", n->identity_id, "tombstone", 1);
+    if (leaf == NULL)
+        return dt_fail(err, DT_ENOMEM, "ledger", "out of memory");
+    rc = stix_jcs(leaf, out, err);
+    if (rc == DT_OK) {
+        crypto_sign_detached(sig, NULL, (const unsigned char *)out->data, out->len, n->sk);
+        dt_base64_encode(sig, sizeof sig, sig64);
+        json_object_set_new(leaf, "signature", json_string(sig64));
+        dt_buf_reset(out);
+        rc = stix_jcs(leaf, out, err);
+    }
+    json_decref(leaf);
+    return rc;
+}
+
+dt_status node_delete(node *n, const node_principal *who, const char *collection, const char *id,
+                      const char *modified, size_t *count, dt_err *err)
+{
+    store_txn *t = NULL;
+    dt_buf leaf;
+    dt_status rc;
+    uint64_t index;
+    uint8_t hash[32];
+
+    *count = 0;
+    rc = node_access(n, who, collection, STORE_PERM_WRITE, err);
+    if (rc != DT_OK)
+        return rc;
+    rc = store_begin(n->st, &t, err);
+    if (rc != DT_OK)
+        return rc;
+    dt_buf_init(&leaf, 1 << 16);
+    rc = store_erase(t, collection, id, modified, count, err);
+    if (rc == DT_OK && *count == 0)
+        rc = dt_fail(err, DT_ENOTFOUND, id, "no such object in collection %s", collection);
+    if (rc == DT_OK)
+        rc = tombstone_leaf(n, id, modified, &leaf, err);
+    if (rc == DT_OK)
+        rc = ledger_append(t, leaf.data, leaf.len, &index, hash, err);
+    if (rc == DT_OK)
+        rc = store_commit(t, err);
+    else
+        store_rollback(t);
+    dt_buf_release(&leaf);
+    return rc;
+}

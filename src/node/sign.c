@@ -1,0 +1,167 @@
+/* Object signatures: Ed25519 over the RFC 8785 canonical form.
+ *
+ * The signature travels inside the object as a STIX 2.1 property extension
+ * (spec section 7.3) under detente's extension-definition, so any STIX tool
+ * keeps it intact and ignores it, and any node can check it after the object
+ * was relayed by a third party. What is signed is the JCS of the object with
+ * our one extension removed: canonical bytes make key order and whitespace
+ * irrelevant, and removing exactly what was added makes sign and verify see
+ * the same bytes. If "extensions" held nothing else, it is removed as a whole
+ * (it was absent before signing). */
+#include "node/node.h"
+#include "stix/stix.h"
+
+#include <string.h>
+
+#define SIG_B64_MAX 128
+
+void node_key_format(const uint8_t pk[crypto_sign_PUBLICKEYBYTES], char *out, size_t len)
+{
+    char b64[64];
+    dt_base64_encode(pk, crypto_sign_PUBLICKEYBYTES, b64);
+    snprintf(out, len, "%s%s", NODE_KEY_PREFIX, b64);
+}
+
+dt_status node_key_parse(const char *text, uint8_t pk[crypto_sign_PUBLICKEYBYTES], dt_err *err)
+{
+    size_t plen = strlen(NODE_KEY_PREFIX), n = 0;
+    if (text == NULL || strncmp(text, NODE_KEY_PREFIX, plen) != 0)
+        return dt_fail(err, DT_EINVALID, "public_key", "a key must look like ed25519:<base64>");
+    if (!dt_base64_decode(text + plen, strlen(text + plen), pk, crypto_sign_PUBLICKEYBYTES, &n) ||
+        n != crypto_sign_PUBLICKEYBYTES)
+        return dt_fail(err, DT_EINVALID, "public_key",
+                       "not a 32-byte Ed25519 public key in standard base64");
+    return DT_OK;
+}
+
+void node_key_fingerprint(const uint8_t pk[crypto_sign_PUBLICKEYBYTES], char out[65])
+{
+    uint8_t h[32];
+    dt_sha256(pk, crypto_sign_PUBLICKEYBYTES, h);
+    dt_hex_encode(h, 32, out);
+}
+
+/* JCS of obj without our extension, into out. */
+static dt_status signed_bytes(const json_t *obj, dt_buf *out, dt_err *err)
+{
+    json_t *copy = json_deep_copy(obj);
+    dt_status rc;
+    if (copy == NULL)
+        return dt_fail(err, DT_ENOMEM, "", "out of memory copying the object");
+    json_t *ext = json_object_get(copy, "extensions");
+    if (json_is_object(ext)) {
+        json_object_del(ext, NODE_EXTENSION_ID);
+        if (json_object_size(ext) == 0)
+            json_object_del(copy, "extensions");
+    }
+    rc = stix_jcs(copy, out, err);
+    json_decref(copy);
+    return rc;
+}
+
+dt_status node_object_sign(json_t *obj, const char *signer_id,
+                           const uint8_t sk[crypto_sign_SECRETKEYBYTES], dt_err *err)
+{
+    dt_buf msg;
+    uint8_t sig[crypto_sign_BYTES], pk[crypto_sign_PUBLICKEYBYTES];
+    char sig64[SIG_B64_MAX], key[96];
+    dt_status rc;
+    json_t *ext, *mine;
+
+    if (!json_is_object(obj))
+        return dt_fail(err, DT_EARG, "", "only JSON objects can be signed");
+    dt_buf_init(&msg, (size_t)64 << 20);
+    rc = signed_bytes(obj, &msg, err);
+    if (rc != DT_OK)
+        goto out;
+    crypto_sign_detached(sig, NULL, (const unsigned char *)msg.data, msg.len, sk);
+    crypto_sign_ed25519_sk_to_pk(pk, sk);
+    dt_base64_encode(sig, sizeof sig, sig64);
+    node_key_format(pk, key, sizeof key);
+
+    mine = json_pack("{s:s, s:s, s:s, s:s}", "extension_type", "property-extension", "signer",
+                     signer_id, "public_key", key, "signature", sig64);
+    if (mine == NULL) {
+        rc = dt_fail(err, DT_ENOMEM, "", "out of memory building the signature");
+        goto out;
+    }
+    ext = json_object_get(obj, "extensions");
+    if (!json_is_object(ext)) {
+        ext = json_object();
+        if (ext == NULL || json_object_set_new(obj, "extensions", ext) != 0) {
+            json_decref(mine);
+            rc = dt_fail(err, DT_ENOMEM, "", "out of memory building the signature");
+            goto out;
+        }
+    }
+    if (json_object_set_new(ext, NODE_EXTENSION_ID, mine) != 0)
+        rc = dt_fail(err, DT_ENOMEM, "", "out of memory building the signature");
+out:
+    dt_buf_release(&msg);
+    return rc;
+}
+
+dt_status node_object_verify(const json_t *obj, node_signature *sig, dt_err *err)
+{
+    const char *where = "extensions." NODE_EXTENSION_ID;
+    json_t *ext, *mine;
+    const char *signer, *key, *sig64, *etype;
+    uint8_t s[crypto_sign_BYTES + 8];
+    size_t slen = 0;
+    dt_buf msg;
+    dt_status rc;
+
+    memset(sig, 0, sizeof *sig);
+    ext = json_object_get(obj, "extensions");
+    mine = json_is_object(ext) ? json_object_get(ext, NODE_EXTENSION_ID) : NULL;
+    if (mine == NULL)
+        return DT_OK;
+    sig->present = true;
+    if (!json_is_object(mine))
+        return dt_fail(err, DT_ESIG, where, "the signature extension must be an object");
+    etype = stix_str(mine, "extension_type");
+    signer = stix_str(mine, "signer");
+    key = stix_str(mine, "public_key");
+    sig64 = stix_str(mine, "signature");
+    if (etype == NULL || strcmp(etype, "property-extension") != 0)
+        return dt_fail(err, DT_ESIG, where, "extension_type must be property-extension");
+    if (signer == NULL || strncmp(signer, "identity--", 10) != 0 ||
+        strlen(signer) >= sizeof sig->signer)
+        return dt_fail(err, DT_ESIG, where, "signer must be an identity id");
+    if (key == NULL || sig64 == NULL)
+        return dt_fail(err, DT_ESIG, where, "public_key and signature are required");
+    memcpy(sig->signer, signer, strlen(signer) + 1);
+    if (node_key_parse(key, sig->public_key, NULL) != DT_OK)
+        return dt_fail(err, DT_ESIG, where, "public_key is not ed25519:<base64 of 32 bytes>");
+    if (!dt_base64_decode(sig64, strlen(sig64), s, sizeof s, &slen) || slen != crypto_sign_BYTES)
+        return dt_fail(err, DT_ESIG, where, "signature is not base64 of 64 bytes");
+    dt_buf_init(&msg, (size_t)64 << 20);
+    rc = signed_bytes(obj, &msg, err);
+    if (rc == DT_OK &&
+        crypto_sign_verify_detached(s, (const unsigned char *)msg.data, msg.len,
+                                    sig->public_key) != 0)
+        rc = dt_fail(err, DT_ESIG, where,
+                     "signature by %s does not verify: the object was changed after signing "
+                     "or signed with another key", signer);
+    dt_buf_release(&msg);
+    return rc;
+}
+
+json_t *node_extension_definition(void)
+{
+    return json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[s]}", "type", "extension-definition",
+        "spec_version", "2.1", "id", NODE_EXTENSION_ID, "created_by_ref", NODE_PROJECT_IDENTITY,
+        "created", "2026-01-01T00:00:00.000Z", "modified", "2026-01-01T00:00:00.000Z", "name",
+        "detente signature", "description",
+        "An Ed25519 signature by the publishing party over the RFC 8785 canonical JSON of the "
+        "object without this extension.",
+        "schema",
+        "Property extension with four string properties: extension_type "
+        "(property-extension), signer (the signing identity's id), public_key "
+        "(ed25519: followed by the standard base64 of the 32-byte key) and signature "
+        "(standard base64 of the 64-byte Ed25519 signature over the RFC 8785 form of the "
+        "object with this extension removed, and extensions removed if left empty).",
+        "version", "1.0",
+        "extension_types", "property-extension");
+}
