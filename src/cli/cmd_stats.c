@@ -22,7 +22,7 @@ int cmd_stats(int argc, char **argv, const cli_ctx *ctx)
     rc = cli_open_node(ctx, &n);
     if (rc != CLI_OK)
         return rc;
-    if (store_counts(node_store(n), &c, &err) != DT_OK ||
+    if (store_counts_get(node_store(n), &c, &err) != DT_OK ||
         store_collection_list(node_store(n), &cols, &ncols, &err) != DT_OK) {
         rc = cli_error(&err);
         goto out;

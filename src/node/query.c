@@ -72,7 +72,7 @@ dt_status node_query(node *n, const node_principal *who, const store_query *q, s
         mine.max_marking = (int)limit;
     if (mine.limit == 0 || mine.limit > STORE_MAX_PAGE)
         mine.limit = n->conf.page_default;
-    return store_query(n->st, &mine, out, err);
+    return store_query_page(n->st, &mine, out, err);
 }
 
 /* A signed tombstone leaf: JCS of {deleted, id, modified, signature,
