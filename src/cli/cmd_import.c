@@ -13,7 +13,7 @@ static const char usage[] =
     "object is reported with its reason. --atomic stores all objects of a file or none.\n"
     "Exit status: 0 all stored, 1 some object rejected, 2 usage, 3 I/O or database error.\n";
 
-#define MAX_INPUT ((size_t)1 << 30)
+#define IMPORT_MAX_BYTES ((size_t)1 << 30)
 
 int cmd_import(int argc, char **argv, const cli_ctx *ctx)
 {
@@ -52,7 +52,7 @@ int cmd_import(int argc, char **argv, const cli_ctx *ctx)
         node_ingest_result res = {0};
         char *text = NULL;
         size_t len = 0;
-        dt_status st = dt_file_read(argv[i], MAX_INPUT, &text, &len, &err);
+        dt_status st = dt_file_read(argv[i], IMPORT_MAX_BYTES, &text, &len, &err);
         if (st == DT_OK)
             st = node_ingest_text(n, &local, &opts, text, len, &res, &err);
         dt_free(text);

@@ -64,6 +64,9 @@ void *dt_realloc(void *p, size_t n);
 char *dt_strdup(const char *s);
 char *dt_strndup(const char *s, size_t n);
 void dt_free(void *p);
+/* Copy src into dst (cap bytes), truncating; dst is always terminated.
+ * Returns true if nothing was cut. */
+bool dt_strlcpy(char *dst, const char *src, size_t cap);
 void dt_alloc_fail_at(unsigned long n);
 
 /* A growable byte buffer with a maximum fixed at init. Always NUL-terminated

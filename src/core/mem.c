@@ -164,3 +164,16 @@ char *dt_buf_take(dt_buf *b)
     b->len = b->cap = 0;
     return p;
 }
+
+bool dt_strlcpy(char *dst, const char *src, size_t cap)
+{
+    size_t n = strlen(src);
+    bool whole = n < cap;
+    if (cap == 0)
+        return n == 0;
+    if (!whole)
+        n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    return whole;
+}

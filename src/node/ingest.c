@@ -49,7 +49,7 @@ static void item_reject(node_ingest_item *it, const dt_err *e, dt_status code)
     if (e != NULL && e->code != DT_OK) {
         char text[sizeof it->msg + 128];
         dt_err_text(e, text, sizeof text);
-        snprintf(it->msg, sizeof it->msg, "%s", text);
+        dt_strlcpy(it->msg, text, sizeof it->msg);
     }
 }
 
@@ -265,8 +265,9 @@ static dt_status store_batch(node *n, store_txn *t, const char *collection, prep
             .revoked = pr->revoked,
         };
         rc = store_put_version(t, &put, &date_added, &added, &e);
-        if (rc == DT_ECONFLICT) {
+        if (rc == DT_ECONFLICT) { /* this object only: same version, other body */
             item_reject(it, &e, DT_ECONFLICT);
+            rc = DT_OK;
             continue;
         }
         if (rc != DT_OK) {

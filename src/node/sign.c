@@ -150,7 +150,7 @@ dt_status node_object_verify(const json_t *obj, node_signature *sig, dt_err *err
 json_t *node_extension_definition(void)
 {
     return json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[s]}", "type", "extension-definition",
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[s]}", "type", "extension-definition",
         "spec_version", "2.1", "id", NODE_EXTENSION_ID, "created_by_ref", NODE_PROJECT_IDENTITY,
         "created", "2026-01-01T00:00:00.000Z", "modified", "2026-01-01T00:00:00.000Z", "name",
         "detente signature", "description",
