@@ -103,7 +103,7 @@ dt_status dt_buf_reserve(dt_buf *b, size_t extra, dt_err *err)
     cap = b->cap ? b->cap : 256;
     while (cap < need)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    if (cap > b->max + 1)
+    if (b->max < SIZE_MAX && cap > b->max + 1)
         cap = b->max + 1;
     p = dt_realloc(b->data, cap);
     if (p == NULL)
