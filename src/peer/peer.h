@@ -11,18 +11,21 @@
  * peers witnessed (gossip). The checks themselves (check.c) are pure.
  *
  * Thread safety: registry calls may run on any thread (the store
- * serialises writers). One sync per peer at a time: peer_sync takes a
- * per-process lock on the peer's name. */
+ * serialises writers). Syncs in one process run one at a time (a process
+ * lock); two processes syncing the same peer are safe too, only wasteful:
+ * cursors move after commits and re-pulled versions are no-ops. */
 #ifndef DETENTE_PEER_H
 #define DETENTE_PEER_H
 
 #include "core/core.h"
 #include "ledger/ledger.h"
+#include "node/node.h"
 #include "store/store.h"
 
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define PEER_NAME_MAX 64
 #define PEER_URL_MAX 512
@@ -153,5 +156,54 @@ dt_status peer_witnessed_sign(json_t *heads, const char *witness, const uint8_t 
 /* Parse and check a witnessed document: its signature under its own
  * public_key. On DT_OK *doc is a new reference. */
 dt_status peer_witnessed_parse(const char *json, size_t len, json_t **doc, dt_err *err);
+
+
+/* ---- sync (sync.c) ---- */
+
+typedef struct peer_sync_opts {
+    const char *into;        /* local collection for everything pulled (overrides the map) */
+    size_t page;             /* objects per page; 0: 500 */
+    unsigned retries;        /* network retries per request; 0: 3 */
+    unsigned timeout_s;      /* per request; 0: 60 */
+    bool no_gossip;          /* skip comparing heads with other peers' witnesses */
+    FILE *log;               /* progress lines; NULL: quiet */
+    volatile const int *stop;/* set non-zero to stop after the current page */
+} peer_sync_opts;
+
+typedef struct peer_sync_result {
+    size_t pulled, duplicates, rejected, pushed;
+    size_t proofs;           /* inclusion proofs verified */
+    size_t witnesses;        /* witnessed heads compared */
+    uint64_t tree_size;      /* the peer's verified head after the pass */
+    bool suspect;            /* a check failed (now or before): nothing accepted */
+    char reason[256];
+} peer_sync_result;
+
+/* One pass over peer `name` (docs/federation.md, "The sync algorithm"). A
+ * failed check marks the peer suspect, keeps the evidence and returns
+ * DT_ESIG; a peer already suspect is refused with DT_EDENIED. Network and
+ * protocol failures leave the peer as it was (DT_ENET, DT_EINVALID for
+ * answers that are not TAXII, DT_EDENIED for refused credentials) and are
+ * recorded as its last_error. Everything committed before a failure stays
+ * (and the cursor with it). r may be NULL. */
+dt_status peer_sync(node *n, const char *name, const peer_sync_opts *opts, peer_sync_result *r,
+                    dt_err *err);
+/* peer_sync over every peer (suspect ones are skipped and reported in
+ * err). Returns the first failure, after trying every peer. For the
+ * server's sync loop and `detente sync` without a name. */
+dt_status peer_sync_all(node *n, const peer_sync_opts *opts, dt_err *err);
+
+/* The sync loop of `detente serve`: a thread calling peer_sync_all every
+ * interval_s seconds until peer_loop_stop. */
+typedef struct peer_loop peer_loop;
+dt_status peer_loop_start(node *n, unsigned interval_s, FILE *log, peer_loop **out, dt_err *err);
+void peer_loop_stop(peer_loop *l);
+
+/* The body of GET /detente/v1/ledger/witnessed: the latest head verified
+ * for each peer, signed by this node (docs/federation.md). */
+dt_status peer_witnessed_build(node *n, dt_buf *out, dt_err *err);
+/* The body of GET /detente/v1/peers: every peer as peer_describe gives it
+ * ({"peers":[...]}), for operators (no credentials). */
+dt_status peer_status_json(node *n, dt_buf *out, dt_err *err);
 
 #endif
