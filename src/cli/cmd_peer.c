@@ -140,8 +140,8 @@ static int peer_add_cmd(node *n, int argc, char **argv, dt_err *err)
                 if (eq == NULL || eq == items[j] || eq[1] == '\0')
                     return cli_usage(usage);
                 *eq = '\0';
-                snprintf(c.into[j].remote, PEER_COLL_MAX, "%s", items[j]);
-                snprintf(c.into[j].local, PEER_COLL_MAX, "%s", eq + 1);
+                snprintf(c.into[j].remote, PEER_COLL_MAX, "%.127s", items[j]);
+                snprintf(c.into[j].local, PEER_COLL_MAX, "%.127s", eq + 1);
             }
             c.into_count = k;
             i++;
