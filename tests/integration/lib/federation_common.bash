@@ -36,7 +36,7 @@ versions() {
     python3 - "$WORK/$1/detente.db" "$2" <<'PY'
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
-for r in c.execute("SELECT id, modified, hex(sha256) FROM objects WHERE collection=? AND deleted=0 ORDER BY 1,2", (sys.argv[2],)):
+for r in c.execute("SELECT id, modified, hex(sha256) FROM objects WHERE collection=? AND deleted=0 AND type != 'extension-definition' ORDER BY 1,2", (sys.argv[2],)):
     print(*r)
 PY
 }
