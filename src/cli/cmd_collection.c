@@ -33,7 +33,7 @@ static int collection_list(node *n, const cli_ctx *ctx, dt_err *err)
     store *s = node_store(n);
     store_collection *cs = NULL;
     size_t count = 0;
-    if (s->ops->collection_list(s, &cs, &count, err) != DT_OK)
+    if (store_collection_list(s, &cs, &count, err) != DT_OK)
         return cli_error(err);
     if (ctx->json)
         printf("[");

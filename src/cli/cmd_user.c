@@ -95,7 +95,7 @@ static int user_list(node *n, const cli_ctx *ctx, dt_err *err)
     store *s = node_store(n);
     store_user *users = NULL;
     size_t count = 0;
-    if (s->ops->user_list(s, &users, &count, err) != DT_OK)
+    if (store_user_list(s, &users, &count, err) != DT_OK)
         return cli_error(err);
     if (ctx->json)
         printf("[");

@@ -16,41 +16,6 @@
 
 #include <pthread.h>
 #include <string.h>
-#include <strings.h>
-
-static const struct {
-    const char *name;
-    node_tlp level;
-} tlp_names[] = {
-    {"clear", NODE_TLP_CLEAR}, {"white", NODE_TLP_CLEAR},
-    {"green", NODE_TLP_GREEN}, {"amber", NODE_TLP_AMBER},
-    {"amber+strict", NODE_TLP_AMBER_STRICT}, {"red", NODE_TLP_RED},
-};
-
-dt_status node_tlp_parse(const char *s, node_tlp *out, dt_err *err)
-{
-    for (size_t i = 0; s != NULL && i < sizeof tlp_names / sizeof tlp_names[0]; i++) {
-        if (strcasecmp(s, tlp_names[i].name) == 0) {
-            *out = tlp_names[i].level;
-            return DT_OK;
-        }
-    }
-    return dt_fail(err, DT_EINVALID, "marking",
-                   "'%s' is not a TLP level (clear, green, amber, amber+strict, red)",
-                   s ? s : "");
-}
-
-const char *node_tlp_name(node_tlp t)
-{
-    switch (t) {
-    case NODE_TLP_CLEAR: return "clear";
-    case NODE_TLP_GREEN: return "green";
-    case NODE_TLP_AMBER: return "amber";
-    case NODE_TLP_AMBER_STRICT: return "amber+strict";
-    case NODE_TLP_RED: return "red";
-    }
-    return "unknown";
-}
 
 static bool valid_level(node_tlp t)
 {
@@ -73,11 +38,6 @@ static bool name_ok(const char *s, size_t max)
     return true;
 }
 
-static const store_ops *ops_of(node *n)
-{
-    return node_store(n)->ops;
-}
-
 /* Run one write in its own transaction. */
 typedef dt_status (*txn_fn)(store_txn *t, const void *arg, dt_err *err);
 
@@ -96,7 +56,7 @@ static dt_status in_txn(node *n, txn_fn fn, const void *arg, dt_err *err)
 
 static dt_status put_user(store_txn *t, const void *arg, dt_err *err)
 {
-    return t->s->ops->user_put(t, arg, err);
+    return store_user_put(t, arg, err);
 }
 
 static dt_status hash_password(const char *password, char out[160], dt_err *err)
@@ -121,11 +81,11 @@ dt_status node_user_add(node *n, const char *name, const char *password, node_tl
                        "account names are 1-63 letters, digits, '.', '_' or '-'");
     if (!valid_level(max_marking))
         return dt_fail(err, DT_EARG, "user", "bad marking level");
-    rc = ops_of(n)->user_get(node_store(n), name, &u, NULL);
+    rc = store_user_get(node_store(n), name, &u, NULL);
     if (rc == DT_OK)
         return dt_fail(err, DT_ECONFLICT, name, "account already exists");
     if (rc != DT_ENOTFOUND)
-        return ops_of(n)->user_get(node_store(n), name, &u, err);
+        return store_user_get(node_store(n), name, &u, err);
     if (password == NULL) {
         uint8_t raw[24];
         if (generated == NULL || generated_len < 33)
@@ -156,7 +116,7 @@ dt_status node_user_set_marking(node *n, const char *name, node_tlp max_marking,
     dt_status rc;
     if (!valid_level(max_marking))
         return dt_fail(err, DT_EARG, "user", "bad marking level");
-    rc = ops_of(n)->user_get(node_store(n), name, &u, err);
+    rc = store_user_get(node_store(n), name, &u, err);
     if (rc != DT_OK)
         return rc;
     u.max_marking = (int)max_marking;
@@ -165,13 +125,13 @@ dt_status node_user_set_marking(node *n, const char *name, node_tlp max_marking,
 
 static dt_status remove_user(store_txn *t, const void *arg, dt_err *err)
 {
-    return t->s->ops->user_remove(t, arg, err);
+    return store_user_remove(t, arg, err);
 }
 
 dt_status node_user_remove(node *n, const char *name, dt_err *err)
 {
     store_user u;
-    dt_status rc = ops_of(n)->user_get(node_store(n), name, &u, err);
+    dt_status rc = store_user_get(node_store(n), name, &u, err);
     if (rc != DT_OK)
         return rc;
     return in_txn(n, remove_user, name, err);
@@ -185,7 +145,7 @@ typedef struct token_arg {
 static dt_status put_token(store_txn *t, const void *arg, dt_err *err)
 {
     const token_arg *a = arg;
-    return t->s->ops->token_put(t, a->hash, a->user, err);
+    return store_token_put(t, a->hash, a->user, err);
 }
 
 #define TOKEN_PREFIX "dt_"
@@ -199,7 +159,7 @@ dt_status node_token_new(node *n, const char *name, char *out, size_t out_len, d
     dt_status rc;
     if (out == NULL || out_len < 64)
         return dt_fail(err, DT_EARG, "token", "no room for the token");
-    rc = ops_of(n)->user_get(node_store(n), name, &u, err);
+    rc = store_user_get(node_store(n), name, &u, err);
     if (rc != DT_OK)
         return rc;
     randombytes_buf(raw, sizeof raw);
@@ -251,7 +211,7 @@ dt_status node_auth_basic(node *n, const char *user, const char *password, node_
     bool ok;
     if (user == NULL || password == NULL)
         return dt_fail(err, DT_EDENIED, "auth", "wrong user name or password");
-    rc = ops_of(n)->user_get(node_store(n), user, &u, &lookup);
+    rc = store_user_get(node_store(n), user, &u, &lookup);
     if (rc != DT_OK && rc != DT_ENOTFOUND)
         return dt_fail(err, rc, "auth", "cannot read accounts: %s", lookup.msg);
     if (rc == DT_ENOTFOUND) {
@@ -279,9 +239,9 @@ dt_status node_auth_token(node *n, const char *token, node_principal *who, dt_er
     if (token == NULL || strlen(token) > 256)
         return dt_fail(err, DT_EDENIED, "auth", "invalid token");
     dt_sha256(token, strlen(token), h);
-    rc = ops_of(n)->token_user(node_store(n), h, name, &lookup);
+    rc = store_token_user(node_store(n), h, name, &lookup);
     if (rc == DT_OK)
-        rc = ops_of(n)->user_get(node_store(n), name, &u, &lookup);
+        rc = store_user_get(node_store(n), name, &u, &lookup);
     if (rc == DT_ENOTFOUND)
         return dt_fail(err, DT_EDENIED, "auth", "invalid token");
     if (rc != DT_OK)
@@ -298,7 +258,7 @@ typedef struct grant_arg {
 static dt_status put_grant(store_txn *t, const void *arg, dt_err *err)
 {
     const grant_arg *a = arg;
-    return t->s->ops->grant_put(t, a->user, a->collection, a->perms, err);
+    return store_grant_put(t, a->user, a->collection, a->perms, err);
 }
 
 dt_status node_grant(node *n, const char *user, const char *collection, unsigned perms,
@@ -310,12 +270,12 @@ dt_status node_grant(node *n, const char *user, const char *collection, unsigned
     dt_status rc;
     if (perms & ~(unsigned)(STORE_PERM_READ | STORE_PERM_WRITE))
         return dt_fail(err, DT_EARG, "grant", "bad permission bits");
-    rc = ops_of(n)->user_get(node_store(n), user, &u, err);
+    rc = store_user_get(node_store(n), user, &u, err);
     if (rc == DT_ENOTFOUND && err)
         dt_err_prefix(err, "user %s", user);
     if (rc != DT_OK)
         return rc;
-    rc = ops_of(n)->collection_get(node_store(n), NULL, collection, &c, err);
+    rc = store_collection_get(node_store(n), NULL, collection, &c, err);
     if (rc == DT_ENOTFOUND && err)
         dt_err_prefix(err, "collection %s", collection);
     if (rc != DT_OK)
@@ -325,7 +285,7 @@ dt_status node_grant(node *n, const char *user, const char *collection, unsigned
 
 static dt_status put_collection(store_txn *t, const void *arg, dt_err *err)
 {
-    return t->s->ops->collection_put(t, arg, err);
+    return store_collection_put(t, arg, err);
 }
 
 dt_status node_collection_add(node *n, const char *id, const char *title, const char *description,
@@ -338,11 +298,11 @@ dt_status node_collection_add(node *n, const char *id, const char *title, const 
                        "collection ids are 1-127 letters, digits, '.', '_' or '-'");
     if (title == NULL || title[0] == '\0')
         return dt_fail(err, DT_EINVALID, id, "a collection needs a title");
-    rc = ops_of(n)->collection_get(node_store(n), NULL, id, &c, NULL);
+    rc = store_collection_get(node_store(n), NULL, id, &c, NULL);
     if (rc == DT_OK)
         return dt_fail(err, DT_ECONFLICT, id, "collection already exists");
     if (rc != DT_ENOTFOUND)
-        return ops_of(n)->collection_get(node_store(n), NULL, id, &c, err);
+        return store_collection_get(node_store(n), NULL, id, &c, err);
     memset(&c, 0, sizeof c);
     snprintf(c.id, sizeof c.id, "%s", id);
     snprintf(c.title, sizeof c.title, "%s", title);

@@ -115,7 +115,7 @@ static dt_status collections(node *n, const taxii_request *rq, taxii_response *r
     store_collection *cs = NULL;
     size_t count = 0;
     json_t *list, *top;
-    dt_status rc = s->ops->collection_list(s, &cs, &count, err);
+    dt_status rc = store_collection_list(s, &cs, &count, err);
     if (rc != DT_OK)
         return rc;
     list = json_array();
@@ -145,11 +145,11 @@ static dt_status collection(node *n, const taxii_request *rq, taxii_response *rs
     store *s = node_store(n);
     store_collection c;
     bool r, w;
-    dt_status rc = s->ops->collection_get(s, NULL, rq->route->collection, &c, NULL);
+    dt_status rc = store_collection_get(s, NULL, rq->route->collection, &c, NULL);
     if (rc == DT_ENOTFOUND)
         return dt_fail(err, DT_ENOTFOUND, rq->route->collection, "no such collection");
     if (rc != DT_OK)
-        return s->ops->collection_get(s, NULL, rq->route->collection, &c, err);
+        return store_collection_get(s, NULL, rq->route->collection, &c, err);
     perms_of(n, rq->who, c.id, &r, &w);
     if (!r && !w)
         return dt_fail(err, DT_ENOTFOUND, rq->route->collection, "no such collection");
@@ -216,11 +216,11 @@ static dt_status status_get(node *n, const taxii_request *rq, taxii_response *rs
     size_t owner_len;
     dt_status rc;
     snprintf(key, sizeof key, "status/%s", rq->route->status_id);
-    rc = s->ops->kv_get(s, NULL, key, &value, NULL);
+    rc = store_kv_get(s, NULL, key, &value, NULL);
     if (rc == DT_ENOTFOUND)
         return dt_fail(err, DT_ENOTFOUND, rq->route->status_id, "no such status");
     if (rc != DT_OK)
-        return s->ops->kv_get(s, NULL, key, &value, err);
+        return store_kv_get(s, NULL, key, &value, err);
     nl = strchr(value, '\n');
     owner_len = nl ? (size_t)(nl - value) : 0;
     if (nl == NULL || owner_len != strlen(rq->who->name) ||
@@ -249,7 +249,7 @@ static dt_status status_keep(node *n, const char *id, const char *owner, const d
         rc = store_begin(s, &t, err);
     if (rc == DT_OK) {
         snprintf(key, sizeof key, "status/%s", id);
-        rc = s->ops->kv_put(t, key, v.data, err);
+        rc = store_kv_put(t, key, v.data, err);
         if (rc == DT_OK)
             rc = store_commit(t, err);
         else
