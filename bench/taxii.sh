@@ -95,7 +95,7 @@ LUA
 # run LABEL CONNECTIONS SCRIPT URL -> "req/s p50 p99" from wrk --latency
 run() {
     local out rps p50 p99 non2xx
-    out=$(wrk -t2 -c"$2" -d"${SECS}s" --latency -s "$3" "$4" 2>&1)
+    out=$(wrk -t"$(($2 < 2 ? $2 : 2))" -c"$2" -d"${SECS}s" --latency -s "$3" "$4" 2>&1)
     rps=$(echo "$out" | awk '/^Requests\/sec/ {print $2}')
     p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
     p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
