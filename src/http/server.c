@@ -66,42 +66,6 @@ typedef struct req {
     char reason[300];
 } req;
 
-/* ---- the one table ---- */
-
-static const struct {
-    dt_status code;
-    int http;
-    const char *title;
-} status_table[] = {
-    {DT_OK, 200, "OK"},
-    {DT_ENOMEM, 503, "Service Unavailable"},
-    {DT_EARG, 400, "Bad Request"},
-    {DT_EPARSE, 400, "Bad Request"},
-    {DT_EINVALID, 400, "Bad Request"},
-    {DT_ELIMIT, 413, "Payload Too Large"},
-    {DT_ENOTFOUND, 404, "Not Found"},
-    {DT_ECONFLICT, 409, "Conflict"},
-    {DT_EDENIED, 403, "Forbidden"},
-    {DT_ESIG, 422, "Unprocessable Content"},
-    {DT_EIO, 500, "Internal Server Error"},
-    {DT_EDB, 500, "Internal Server Error"},
-    {DT_ENET, 502, "Bad Gateway"},
-};
-
-int http_status_of(dt_status s, const char **title)
-{
-    for (size_t i = 0; i < sizeof status_table / sizeof status_table[0]; i++) {
-        if (status_table[i].code == s) {
-            if (title)
-                *title = status_table[i].title;
-            return status_table[i].http;
-        }
-    }
-    if (title)
-        *title = "Internal Server Error";
-    return 500;
-}
-
 static const char *title_of_http(int http)
 {
     switch (http) {

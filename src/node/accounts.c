@@ -202,14 +202,79 @@ static void principal_user(const store_user *u, node_principal *who)
                            : NODE_TLP_CLEAR;
 }
 
+/* Argon2id checks take ~64 MiB each: at most ARGON_PARALLEL run at once, so
+ * a crowd of clients sending Basic credentials queues for the CPU instead of
+ * exhausting memory. */
+#define ARGON_PARALLEL 2
+static pthread_mutex_t argon_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t argon_cond = PTHREAD_COND_INITIALIZER;
+static int argon_running;
+
+static bool verify_gated(const char *hash, const char *password)
+{
+    bool ok;
+    pthread_mutex_lock(&argon_lock);
+    while (argon_running >= ARGON_PARALLEL)
+        pthread_cond_wait(&argon_cond, &argon_lock);
+    argon_running++;
+    pthread_mutex_unlock(&argon_lock);
+    ok = crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+    pthread_mutex_lock(&argon_lock);
+    argon_running--;
+    pthread_cond_signal(&argon_cond);
+    pthread_mutex_unlock(&argon_lock);
+    return ok;
+}
+
+/* Recently verified credentials, so a client sending Basic on every request
+ * pays Argon2id once a minute, not per request. A slot holds a keyed
+ * BLAKE2b of user and password under a random per-process key (never the
+ * password), compared with sodium_memcmp. The account is still read on
+ * every request, so a removed account or a changed marking takes effect at
+ * once, and the stored hash is in the MAC. */
+#define CACHE_SLOTS 256
+#define CACHE_TTL_US (60LL * 1000000)
+static struct {
+    char user[64];
+    uint8_t mac[32];
+    int64_t expires_us;
+} cache[CACHE_SLOTS];
+static uint8_t cache_key[crypto_generichash_KEYBYTES];
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+
+static void make_cache_key(void)
+{
+    randombytes_buf(cache_key, sizeof cache_key);
+}
+
+static size_t cache_slot(const char *user, const char *pw_hash, const char *password,
+                         uint8_t mac[32])
+{
+    crypto_generichash_state st;
+    uint8_t h[8];
+    uint64_t v = 0;
+    pthread_once(&cache_once, make_cache_key);
+    crypto_generichash_init(&st, cache_key, sizeof cache_key, 32);
+    crypto_generichash_update(&st, (const uint8_t *)user, strlen(user) + 1);
+    crypto_generichash_update(&st, (const uint8_t *)pw_hash, strlen(pw_hash) + 1);
+    crypto_generichash_update(&st, (const uint8_t *)password, strlen(password));
+    crypto_generichash_final(&st, mac, 32);
+    crypto_generichash(h, sizeof h, (const uint8_t *)user, strlen(user), NULL, 0);
+    memcpy(&v, h, sizeof v);
+    return (size_t)(v % CACHE_SLOTS);
+}
+
 dt_status node_auth_basic(node *n, const char *user, const char *password, node_principal *who,
                           dt_err *err)
 {
     store_user u;
     dt_err lookup = {0};
+    uint8_t mac[32];
+    size_t slot;
+    bool hit;
     dt_status rc;
-    bool ok;
-    if (user == NULL || password == NULL)
+    if (user == NULL || password == NULL || strlen(user) >= sizeof u.name)
         return dt_fail(err, DT_EDENIED, "auth", "wrong user name or password");
     rc = store_user_get(node_store(n), user, &u, &lookup);
     if (rc != DT_OK && rc != DT_ENOTFOUND)
@@ -217,14 +282,27 @@ dt_status node_auth_basic(node *n, const char *user, const char *password, node_
     if (rc == DT_ENOTFOUND) {
         pthread_once(&dummy_once, make_dummy);
         /* The same work as a real check; the result cannot matter. */
-        if (crypto_pwhash_str_verify(dummy_hash, password, strlen(password)) == 0)
-            return dt_fail(err, DT_EDENIED, "auth", "wrong user name or password");
+        (void)verify_gated(dummy_hash, password);
         return dt_fail(err, DT_EDENIED, "auth", "wrong user name or password");
     }
     u.pw_hash[sizeof u.pw_hash - 1] = '\0';
-    ok = crypto_pwhash_str_verify(u.pw_hash, password, strlen(password)) == 0;
-    if (!ok)
+    /* The stored hash is part of the cache MAC: a new password (or another
+     * node's account of the same name) never matches an old entry. */
+    slot = cache_slot(user, u.pw_hash, password, mac);
+    pthread_mutex_lock(&cache_lock);
+    hit = strcmp(cache[slot].user, user) == 0 && cache[slot].expires_us > dt_now_us() &&
+          sodium_memcmp(cache[slot].mac, mac, sizeof mac) == 0;
+    pthread_mutex_unlock(&cache_lock);
+    if (!hit && !verify_gated(u.pw_hash, password))
         return dt_fail(err, DT_EDENIED, "auth", "wrong user name or password");
+    if (!hit) {
+        pthread_mutex_lock(&cache_lock);
+        snprintf(cache[slot].user, sizeof cache[slot].user, "%s", user);
+        memcpy(cache[slot].mac, mac, sizeof mac);
+        cache[slot].expires_us = dt_now_us() + CACHE_TTL_US;
+        pthread_mutex_unlock(&cache_lock);
+    }
+    sodium_memzero(mac, sizeof mac);
     principal_user(&u, who);
     return DT_OK;
 }
