@@ -15,6 +15,9 @@ dt_status taxii_json_str(dt_buf *out, const char *s, dt_err *err)
 {
     static const char hex[] = "0123456789abcdef";
     const char *run = s;
+    /* Messages may quote input bytes that are not UTF-8; the answer must
+     * stay valid JSON, so then every non-ASCII byte is written as U+FFFD. */
+    bool ascii_only = !dt_utf8_valid(s, strlen(s), NULL);
     dt_status rc = dt_buf_putc(out, '"', err);
     if (rc != DT_OK)
         return rc;
@@ -22,8 +25,17 @@ dt_status taxii_json_str(dt_buf *out, const char *s, dt_err *err)
         unsigned char c = (unsigned char)*p;
         char esc[7];
         size_t n = 0;
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (c >= 0x20 && c != '"' && c != '\\' && (c < 0x80 || !ascii_only))
             continue;
+        if (c >= 0x80) {
+            rc = dt_buf_append(out, run, (size_t)(p - run), err);
+            if (rc == DT_OK)
+                rc = dt_buf_puts(out, "\\ufffd", err);
+            if (rc != DT_OK)
+                return rc;
+            run = p + 1;
+            continue;
+        }
         rc = dt_buf_append(out, run, (size_t)(p - run), err);
         if (rc != DT_OK)
             return rc;
@@ -82,8 +94,15 @@ static dt_status open_paged(dt_buf *out, bool more, const char *next, dt_err *er
 dt_status taxii_envelope_build(const store_page *page, const char *next, dt_buf *out,
                                dt_err *err)
 {
-    dt_status rc = open_paged(out, page->more, next, err);
+    size_t need = 64 + TAXII_NEXT_LEN;
+    dt_status rc;
     bool first = true;
+    /* One allocation for the whole body: the texts' lengths are known. */
+    for (size_t i = 0; i < page->count; i++)
+        need += page->rows[i].json_len + 1;
+    rc = dt_buf_reserve(out, need, err);
+    if (rc == DT_OK)
+        rc = open_paged(out, page->more, next, err);
     for (size_t i = 0; rc == DT_OK && i < page->count; i++) {
         const store_row *r = &page->rows[i];
         if (r->json == NULL)

@@ -385,6 +385,13 @@ static void test_taxii_error_build_escapes(void **state)
     assert_string_equal(json_string_value(json_object_get(j, "description")), "no \"x\"\n\x01");
     assert_string_equal(json_string_value(json_object_get(j, "http_status")), "404");
     json_decref(j);
+    /* bytes that are not UTF-8 still give valid JSON */
+    dt_buf_reset(&b);
+    assert_int_equal(taxii_json_str(&b, "a\xff\xfe" "b", NULL), DT_OK);
+    assert_string_equal(b.data, "\"a\\ufffd\\ufffdb\"");
+    dt_buf_reset(&b);
+    assert_int_equal(taxii_json_str(&b, "caf\xc3\xa9", NULL), DT_OK);
+    assert_string_equal(b.data, "\"caf\xc3\xa9\"");
     dt_buf_release(&b);
 }
 
