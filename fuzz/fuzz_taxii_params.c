@@ -2,7 +2,9 @@
  * two newlines into a path, a query string and a header value; the path is
  * routed, the query parsed for the objects endpoint (and turned into a store
  * query), the header read as Accept and as Content-Type, and the query's
- * `next` value decoded as a paging token. Nothing may crash or leak. */
+ * `next` value decoded as a paging token; the header is also parsed as an
+ * Authorization value. Nothing may crash or leak. */
+#include "http/http.h"
 #include "taxii/taxii.h"
 
 #include <stdlib.h>
@@ -41,6 +43,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     taxii_params_release(&p);
     (void)taxii_accept_ok(header);
     (void)taxii_content_type_ok(header);
+    {
+        char user[64], secret[512];
+        (void)http_auth_parse(header, user, sizeof user, secret, sizeof secret);
+    }
     (void)taxii_next_decode(query, strlen(query), &da, &rid, NULL);
     free(text);
     return 0;
