@@ -74,17 +74,30 @@ bool dt_base64_decode(const char *in, size_t len, uint8_t *out, size_t cap, size
 static EVP_MD *sha256_md;
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
 static _Thread_local EVP_MD_CTX *sha256_ctx;
+/* Frees a thread's context when the thread ends (servers start and end a
+ * thread per connection; without this each one would leak its context). */
+static pthread_key_t sha256_key;
+static bool sha256_key_ok;
+
+static void sha256_ctx_free(void *ctx)
+{
+    EVP_MD_CTX_free(ctx);
+}
 
 static void sha256_fetch(void)
 {
     sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    sha256_key_ok = pthread_key_create(&sha256_key, sha256_ctx_free) == 0;
 }
 
 static void sha256_parts(const void *a, size_t alen, const void *b, size_t blen, uint8_t out[32])
 {
     pthread_once(&sha256_once, sha256_fetch);
-    if (sha256_ctx == NULL)
+    if (sha256_ctx == NULL) {
         sha256_ctx = EVP_MD_CTX_new();
+        if (sha256_ctx != NULL && sha256_key_ok)
+            pthread_setspecific(sha256_key, sha256_ctx);
+    }
     if (sha256_md == NULL || sha256_ctx == NULL ||
         EVP_DigestInit_ex2(sha256_ctx, sha256_md, NULL) != 1 ||
         EVP_DigestUpdate(sha256_ctx, a, alen) != 1 ||
