@@ -22,6 +22,7 @@
  * or token. */
 #include "http/http.h"
 
+#include "http/api.h"
 #include "taxii/taxii.h"
 
 #include <arpa/inet.h>
@@ -64,6 +65,9 @@ typedef struct req {
     int status;
     size_t bytes;
     char reason[300];
+    /* /detente/v1/ requests: decoded query arguments (owned) */
+    char *api_keys[HTTP_API_MAX_ARGS], *api_values[HTTP_API_MAX_ARGS];
+    size_t api_nargs;
 } req;
 
 static const char *title_of_http(int http)
@@ -193,6 +197,35 @@ static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *ke
     return w->rc == DT_OK ? MHD_YES : MHD_NO;
 }
 
+typedef struct api_walk {
+    req *r;
+    dt_err *err;
+    dt_status rc;
+} api_walk;
+
+static enum MHD_Result on_api_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  size_t key_len, const char *value, size_t value_len)
+{
+    api_walk *w = cls;
+    req *r = w->r;
+    if (r->api_nargs == HTTP_API_MAX_ARGS) {
+        w->rc = dt_fail(w->err, DT_EINVALID, "query", "more than %d query arguments",
+                        HTTP_API_MAX_ARGS);
+        return MHD_NO;
+    }
+    w->rc = taxii_percent_decode(key, key_len, &r->api_keys[r->api_nargs], w->err);
+    if (w->rc == DT_OK)
+        w->rc = taxii_percent_decode(value ? value : "", value ? value_len : 0,
+                                     &r->api_values[r->api_nargs], w->err);
+    if (w->rc != DT_OK) {
+        dt_free(r->api_keys[r->api_nargs]);
+        r->api_keys[r->api_nargs] = NULL;
+        return MHD_NO;
+    }
+    r->api_nargs++;
+    return MHD_YES;
+}
+
 static void sleep_ms(unsigned ms)
 {
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
@@ -259,6 +292,21 @@ static bool first_call(http_server *s, struct MHD_Connection *c, req *r, const c
     }
     if (r->route.kind == TAXII_ROUTE_HEALTH || r->route.kind == TAXII_ROUTE_METRICS)
         return true;
+    if (r->route.kind == TAXII_ROUTE_API) {
+        /* detente's own API: credentials are optional (anonymous callers
+         * see what node_query lets ANONYMOUS see), wrong ones are a 401. */
+        api_walk w = {r, &err, DT_OK};
+        if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION) == NULL)
+            r->who.kind = NODE_PRINCIPAL_ANONYMOUS;
+        else if (!authenticate(s, c, r, result))
+            return false;
+        MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, on_api_arg, &w);
+        if (w.rc != DT_OK) {
+            *result = respond_status(c, r, &err);
+            return false;
+        }
+        return true;
+    }
     accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
     if (!taxii_accept_ok(accept)) {
         *result = respond_error(c, r, 406, "this server answers " TAXII_MEDIA_TYPE, NULL, NULL);
@@ -335,6 +383,33 @@ static enum MHD_Result serve(http_server *s, struct MHD_Connection *c, req *r)
                                                       : "text/plain; version=0.0.4",
                    NULL, NULL, NULL, NULL);
         dt_buf_release(&b);
+        return ok;
+    }
+    if (r->route.kind == TAXII_ROUTE_API) {
+        http_api_request arq = {0};
+        http_api_response ars;
+        bool not_allowed = false;
+        arq.method = r->method;
+        arq.path = r->route.api_path;
+        for (size_t i = 0; i < r->api_nargs; i++) {
+            arq.keys[i] = r->api_keys[i];
+            arq.values[i] = r->api_values[i];
+        }
+        arq.nargs = r->api_nargs;
+        arq.who = &r->who;
+        arq.body = r->body.data;
+        arq.body_len = r->body.len;
+        http_api_response_init(&ars, RESPONSE_MAX);
+        rc = http_api_dispatch(s->n, &arq, &ars, &not_allowed, &err);
+        if (rc != DT_OK) {
+            char text[400];
+            http_api_response_release(&ars);
+            if (not_allowed)
+                return respond_error(c, r, 405, dt_err_text(&err, text, sizeof text), NULL, NULL);
+            return respond_status(c, r, &err);
+        }
+        ok = queue(c, r, ars.http_status, &ars.body, ars.content_type, NULL, NULL, NULL, NULL);
+        http_api_response_release(&ars);
         return ok;
     }
     base_url(s, c, base, sizeof base);
@@ -436,6 +511,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     fflush(s->log);
     taxii_params_release(&r->params);
     dt_buf_release(&r->body);
+    for (size_t i = 0; i < r->api_nargs; i++) {
+        dt_free(r->api_keys[i]);
+        dt_free(r->api_values[i]);
+    }
     dt_free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&s->in_flight, 1);

@@ -291,6 +291,22 @@ static dt_status pct_decode(const char *s, size_t len, char *out, size_t cap, si
     return DT_OK;
 }
 
+dt_status taxii_percent_decode(const char *s, size_t len, char **out, dt_err *err)
+{
+    char *d = dt_malloc(len + 1);
+    dt_status rc;
+    *out = NULL;
+    if (d == NULL)
+        return dt_fail(err, DT_ENOMEM, "query", "out of memory");
+    rc = pct_decode(s, len, d, len + 1, NULL, "query", err);
+    if (rc != DT_OK) {
+        dt_free(d);
+        return rc;
+    }
+    *out = d;
+    return DT_OK;
+}
+
 /* ---- routes ---- */
 
 /* Collection ids: unreserved URL characters, not "." or "..". */
@@ -351,15 +367,30 @@ dt_status taxii_route_parse(const char *path, size_t len, const char *api_root,
         n++;
         i = j + 1;
     }
-    if (n == 2 && strcmp(seg[0], "detente") == 0 && strcmp(seg[1], "v1") == 0)
-        return dt_fail(err, DT_ENOTFOUND, "path", "no such resource");
-    if (n == 3 && strcmp(seg[0], "detente") == 0 && strcmp(seg[1], "v1") == 0) {
-        if (strcmp(seg[2], "health") == 0)
-            out->kind = TAXII_ROUTE_HEALTH;
-        else if (strcmp(seg[2], "metrics") == 0)
-            out->kind = TAXII_ROUTE_METRICS;
-        else
+    if (n >= 2 && strcmp(seg[0], "detente") == 0 && strcmp(seg[1], "v1") == 0) {
+        size_t o = 0;
+        if (n == 2)
             return dt_fail(err, DT_ENOTFOUND, "path", "no such resource");
+        if (n == 3 && strcmp(seg[2], "health") == 0) {
+            out->kind = TAXII_ROUTE_HEALTH;
+            return DT_OK;
+        }
+        if (n == 3 && strcmp(seg[2], "metrics") == 0) {
+            out->kind = TAXII_ROUTE_METRICS;
+            return DT_OK;
+        }
+        /* The rest, decoded, for http/api.c. A decoded '/' would make a
+         * segment of its own, so such a path names nothing. */
+        for (size_t k = 2; k < n; k++) {
+            if (memchr(seg[k], '/', seg_len[k]) != NULL || o + seg_len[k] + 2 > sizeof out->api_path)
+                return dt_fail(err, DT_ENOTFOUND, "path", "no such resource");
+            if (k > 2)
+                out->api_path[o++] = '/';
+            memcpy(out->api_path + o, seg[k], seg_len[k]);
+            o += seg_len[k];
+        }
+        out->api_path[o] = '\0';
+        out->kind = TAXII_ROUTE_API;
         return DT_OK;
     }
     if (n == 1 && strcmp(seg[0], "taxii2") == 0) {
@@ -435,6 +466,8 @@ bool taxii_route_allows(taxii_route_kind kind, const char *method)
 {
     if (kind == TAXII_ROUTE_NONE)
         return false;
+    if (kind == TAXII_ROUTE_API)
+        return true; /* http/api.c's table knows its methods */
     if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
         return true;
     if (strcmp(method, "POST") == 0)

@@ -65,6 +65,7 @@ typedef enum taxii_route_kind {
     TAXII_ROUTE_MANIFEST,    /* /<root>/collections/<c>/manifest/ */
     TAXII_ROUTE_HEALTH,      /* /detente/v1/health */
     TAXII_ROUTE_METRICS,     /* /detente/v1/metrics */
+    TAXII_ROUTE_API,         /* any other /detente/v1/<path> (http/api.c dispatches) */
 } taxii_route_kind;
 
 typedef struct taxii_route {
@@ -72,6 +73,7 @@ typedef struct taxii_route {
     char collection[128];
     char object_id[160];
     char status_id[DT_UUID_LEN];
+    char api_path[512];      /* TAXII_ROUTE_API: decoded path after /detente/v1/ */
 } taxii_route;
 
 /* Match a raw (still percent-encoded) request path. Segments are decoded
@@ -82,6 +84,9 @@ typedef struct taxii_route {
  * slash is optional. */
 dt_status taxii_route_parse(const char *path, size_t len, const char *api_root,
                             taxii_route *out, dt_err *err);
+/* Percent-decode [s, s+len) into a new string (*out, freed with dt_free).
+ * DT_EPARSE for a bad escape or a NUL byte. */
+dt_status taxii_percent_decode(const char *s, size_t len, char **out, dt_err *err);
 /* Methods a route answers, "GET" and so on, joined by ", " (for Allow). */
 const char *taxii_route_methods(taxii_route_kind kind);
 bool taxii_route_allows(taxii_route_kind kind, const char *method);

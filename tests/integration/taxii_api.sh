@@ -115,6 +115,9 @@ req 200 "$BASE/detente/v1/health" && body_has '"status":"ok"' && ok health
 req 200 "$BASE/detente/v1/metrics" && body_has 'detente_http_requests_total{code="200"}' &&
     body_has 'detente_http_request_duration_seconds_bucket{le="+Inf"}' &&
     body_has 'detente_ingest_objects_total{outcome="added"} [1-9]' && ok metrics
+req 404 "$BASE/detente/v1/no-such-endpoint" && ok "unknown /detente/v1/ endpoint: 404"
+req 401 -H "Authorization: Bearer dt_wrong" "$BASE/detente/v1/ledger/sth" && ok "/detente/v1/ with wrong credentials: 401"
+req 404 "$BASE/detente/v1/a%2Fb"
 grep -q 'method=GET path="/api/collections/intel/objects/" status=200 bytes=[0-9]* ms=[0-9.]* user=bob' "$WORK/serve.err" && ok "request log line" || fail "request log line missing"
 
 # --- a thousand tiny requests, and a slow client beside them

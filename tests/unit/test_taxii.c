@@ -105,6 +105,13 @@ static void test_taxii_route_parse_endpoints(void **state)
     route("/api/collections/default/objects/" OID "/versions/", TAXII_ROUTE_VERSIONS, DT_OK, &r);
     route("/detente/v1/health", TAXII_ROUTE_HEALTH, DT_OK, &r);
     route("/detente/v1/metrics", TAXII_ROUTE_METRICS, DT_OK, &r);
+    route("/detente/v1/ledger/proof/inclusion", TAXII_ROUTE_API, DT_OK, &r);
+    assert_string_equal(r.api_path, "ledger/proof/inclusion");
+    route("/detente/v1/verdicts/indicator%2d%2d1", TAXII_ROUTE_API, DT_OK, &r);
+    assert_string_equal(r.api_path, "verdicts/indicator--1");
+    route("/detente/v1/", 0, DT_ENOTFOUND, &r);
+    route("/detente/v1/a%2Fb", 0, DT_ENOTFOUND, &r);
+    route("/detente/v1/a%00", 0, DT_EPARSE, &r);
     /* an encoded character in an id is decoded */
     route("/api/collections/d%65fault/", TAXII_ROUTE_COLLECTION, DT_OK, &r);
     assert_string_equal(r.collection, "default");
