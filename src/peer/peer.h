@@ -99,7 +99,8 @@ dt_status peer_sth_get(store *s, const char *name, ledger_sth *out, int64_t *ver
 dt_status peer_sth_put(store *s, const char *name, const ledger_sth *sth, dt_err *err);
 
 /* Sync cursor of one remote collection: the peer's date_added text of the
- * last page committed, "" when none. */
+ * last page committed, "" when none. peer_cursor_put never moves a cursor
+ * back (it reads and writes in one transaction). */
 dt_status peer_cursor_get(store *s, const char *name, const char *collection,
                           char out[DT_TIME_LEN], dt_err *err);
 dt_status peer_cursor_put(store *s, const char *name, const char *collection,

@@ -285,7 +285,7 @@ static dt_status remove_prefix(store *s, const char *prefix, dt_err *err)
 dt_status peer_remove(store *s, const char *name, dt_err *err)
 {
     static const char *const prefixes[] = {"peer-cred", "peer-state", "peer-sth", "peer-cursor",
-                                           "peer-evidence", "peer"};
+                                           "peer-evidence", "peer-frontier", "peer-push", "peer"};
     peer_config c;
     dt_status rc = peer_get(s, name, &c, err);
     if (rc != DT_OK)
@@ -417,12 +417,52 @@ dt_status peer_cursor_get(store *s, const char *name, const char *collection,
     return DT_OK;
 }
 
+static bool time_after(const char *a, const char *b)
+{
+    dt_time ta, tb;
+    if (dt_time_parse(a, strlen(a), &ta, NULL) != DT_OK ||
+        dt_time_parse(b, strlen(b), &tb, NULL) != DT_OK)
+        return true;
+    return dt_time_cmp(&ta, &tb) > 0;
+}
+
 dt_status peer_cursor_put(store *s, const char *name, const char *collection,
                           const char *added_after, dt_err *err)
 {
-    char key[KEY_MAX];
+    char key[KEY_MAX], *old = NULL, *text;
+    store_txn *t = NULL;
+    json_t *j;
+    dt_status rc;
     key_of(key, "peer-cursor", name, collection);
-    return kv_put_json(s, key, json_pack("{s:s}", "added_after", added_after), err);
+    j = json_pack("{s:s}", "added_after", added_after);
+    text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (text == NULL)
+        return dt_fail(err, DT_ENOMEM, key, "out of memory");
+    rc = store_begin(s, &t, err);
+    if (rc == DT_OK && store_kv_get(s, t, key, &old, NULL) == DT_OK) {
+        /* read and write in one transaction: a cursor never moves back,
+         * even when two processes sync the same peer */
+        json_t *o = json_loads(old, 0, NULL);
+        const char *prev = json_string_value(json_object_get(o, "added_after"));
+        bool forward = prev == NULL || time_after(added_after, prev);
+        json_decref(o);
+        dt_free(old);
+        if (!forward) {
+            store_rollback(t);
+            free(text);
+            return DT_OK;
+        }
+    }
+    if (rc == DT_OK) {
+        rc = store_kv_put(t, key, text, err);
+        if (rc == DT_OK)
+            rc = store_commit(t, err);
+        else
+            store_rollback(t);
+    }
+    free(text);
+    return rc;
 }
 
 dt_status peer_mark_suspect(store *s, const char *name, const char *kind, const char *reason,

@@ -42,7 +42,11 @@ typedef struct ctx {
     ledger_sth head;
     bool have_head;
     char head_json[512];   /* the head as served, for evidence */
+    uint8_t (*seen)[32];   /* leaf hashes proven by this pass's entries, sorted */
+    size_t seen_count;
 } ctx;
+
+static bool seen_has(const ctx *x, const uint8_t h[32]);
 
 static void logf_(const ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void logf_(const ctx *x, const char *fmt, ...)
@@ -459,6 +463,11 @@ static dt_status verify_page(ctx *x, json_t *objs, const taxii_manifest_entry *e
         if (rc != DT_OK)
             break;
         ledger_hash_leaf(leaf.data, leaf.len, hash);
+        if (seen_has(x, hash)) {
+            if (x->r != NULL)
+                x->r->proofs++;
+            continue;
+        }
         dt_base64_encode(hash, 32, b64);
         pct(b64, enc, sizeof enc);
         snprintf(url, sizeof url, "/detente/v1/ledger/proof/inclusion?hash=%s&tree_size=%llu",
@@ -617,8 +626,187 @@ static dt_status pull_collection(ctx *x, const char *remote, dt_err *err)
     }
 }
 
+/* ---- one pass over the peer's ledger entries ----
+ * For a large pull, one inclusion proof per version costs a round trip
+ * each. Instead the pass reads the leaves appended since the last verified
+ * head (GET ledger/entries), folds them into the kept "frontier" of the
+ * peer's tree (the roots of its perfect subtrees, left to right: at most 64
+ * hashes), and checks that the result is the signed head's root. Every
+ * leaf read is then proven, and a pulled version whose leaf is among them
+ * needs no proof of its own; any other gets one. The frontier is kept in
+ * peer-frontier/<name> only for a size whose root was verified. */
+
+#define ENTRIES_MIN 256     /* below this many new leaves, proofs are cheaper */
+#define ENTRIES_PAGE 1000
+
+typedef struct frontier {
+    uint64_t size;
+    size_t count;
+    uint8_t h[64][32];
+} frontier;
+
+static void frontier_append(frontier *f, const uint8_t leaf[32])
+{
+    uint8_t h[32];
+    memcpy(h, leaf, 32);
+    for (uint64_t n = f->size; n & 1; n >>= 1) {
+        ledger_hash_children(f->h[f->count - 1], h, h);
+        f->count--;
+    }
+    memcpy(f->h[f->count++], h, 32);
+    f->size++;
+}
+
+static void frontier_root(const frontier *f, uint8_t out[32])
+{
+    if (f->count == 0) {
+        ledger_hash_empty(out);
+        return;
+    }
+    memcpy(out, f->h[f->count - 1], 32);
+    for (size_t i = f->count - 1; i-- > 0;)
+        ledger_hash_children(f->h[i], out, out);
+}
+
+static dt_status frontier_load(ctx *x, frontier *f)
+{
+    char key[PEER_NAME_MAX + 32], *v = NULL;
+    json_t *j, *a, *e;
+    size_t i;
+    memset(f, 0, sizeof *f);
+    snprintf(key, sizeof key, "peer-frontier/%s", x->cfg.name);
+    if (store_kv_get(x->s, NULL, key, &v, NULL) != DT_OK)
+        return DT_OK;
+    j = json_loads(v, 0, NULL);
+    dt_free(v);
+    a = json_object_get(j, "hashes");
+    f->size = (uint64_t)json_integer_value(json_object_get(j, "size"));
+    json_array_foreach(a, i, e) {
+        size_t n = 0;
+        const char *t = json_string_value(e);
+        if (i >= 64 || t == NULL || !dt_base64_decode(t, strlen(t), f->h[i], 32, &n) || n != 32)
+            break;
+        f->count++;
+    }
+    /* a frontier has one hash per set bit of its size */
+    if ((size_t)__builtin_popcountll(f->size) != f->count)
+        memset(f, 0, sizeof *f);
+    json_decref(j);
+    return DT_OK;
+}
+
+static dt_status frontier_save(ctx *x, const frontier *f, dt_err *err)
+{
+    char key[PEER_NAME_MAX + 32], b64[48];
+    json_t *a = json_array();
+    store_txn *t = NULL;
+    char *text;
+    dt_status rc;
+    for (size_t i = 0; a != NULL && i < f->count; i++) {
+        dt_base64_encode(f->h[i], 32, b64);
+        json_array_append_new(a, json_string(b64));
+    }
+    json_t *j = json_pack("{s:I, s:o}", "size", (json_int_t)f->size, "hashes", a);
+    text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (text == NULL)
+        return dt_fail(err, DT_ENOMEM, x->cfg.name, "out of memory");
+    snprintf(key, sizeof key, "peer-frontier/%s", x->cfg.name);
+    rc = store_begin(x->s, &t, err);
+    if (rc == DT_OK) {
+        rc = store_kv_put(t, key, text, err);
+        if (rc == DT_OK)
+            rc = store_commit(t, err);
+        else
+            store_rollback(t);
+    }
+    free(text);
+    return rc;
+}
+
+static int cmp_hash(const void *a, const void *b)
+{
+    return memcmp(a, b, 32);
+}
+
+static bool seen_has(const ctx *x, const uint8_t h[32])
+{
+    return x->seen_count > 0 && bsearch(h, x->seen, x->seen_count, 32, cmp_hash) != NULL;
+}
+
+static dt_status entries_pass(ctx *x, dt_err *err)
+{
+    frontier f;
+    uint64_t target = x->head.tree_size;
+    uint8_t root[32];
+    dt_status rc = frontier_load(x, &f);
+    if (rc != DT_OK)
+        return rc;
+    if (f.size > target || target - f.size < ENTRIES_MIN)
+        return DT_OK;
+    x->seen = dt_malloc((size_t)(target - f.size) * 32);
+    if (x->seen == NULL)
+        return dt_fail(err, DT_ENOMEM, x->cfg.name, "out of memory for %llu leaf hashes",
+                       (unsigned long long)(target - f.size));
+    logf_(x, "reading ledger entries %llu..%llu", (unsigned long long)f.size,
+          (unsigned long long)target - 1);
+    while (f.size < target) {
+        char url[160];
+        uint64_t end = f.size + ENTRIES_PAGE - 1 < target - 1 ? f.size + ENTRIES_PAGE - 1 : target - 1;
+        taxii_reply rep;
+        json_t *j, *list, *e;
+        size_t i, got = 0;
+        snprintf(url, sizeof url, "/detente/v1/ledger/entries?start=%llu&end=%llu",
+                 (unsigned long long)f.size, (unsigned long long)end);
+        taxii_reply_init(&rep);
+        rc = get(x, url, JSON_MEDIA, NULL, &rep, err);
+        j = rc == DT_OK ? json_loadb(rep.body.data, rep.body.len, 0, NULL) : NULL;
+        taxii_reply_release(&rep);
+        if (rc != DT_OK)
+            return rc;
+        list = json_object_get(j, "entries");
+        if (!json_is_array(list) || json_array_size(list) == 0 ||
+            json_array_size(list) > end - f.size + 1) {
+            json_decref(j);
+            return dt_fail(err, DT_EINVALID, url, "not a ledger entries answer");
+        }
+        json_array_foreach(list, i, e) {
+            const char *b = json_string_value(json_object_get(e, "leaf_input"));
+            size_t blen = b ? strlen(b) : 0, n = 0;
+            uint8_t *leaf = dt_malloc(blen + 1), h[32];
+            if (leaf == NULL || b == NULL || !dt_base64_decode(b, blen, leaf, blen + 1, &n)) {
+                dt_free(leaf);
+                json_decref(j);
+                return dt_fail(err, DT_EINVALID, url, "entries[%zu]: bad leaf_input", i);
+            }
+            ledger_hash_leaf(leaf, n, h);
+            dt_free(leaf);
+            memcpy(x->seen[x->seen_count++], h, 32);
+            frontier_append(&f, h);
+            got++;
+        }
+        json_decref(j);
+        (void)got;
+    }
+    frontier_root(&f, root);
+    if (sodium_memcmp(root, x->head.root, 32) != 0) {
+        char reason[200];
+        x->seen_count = 0;
+        snprintf(reason, sizeof reason,
+                 "the ledger entries it serves do not hash to its signed head of size %llu",
+                 (unsigned long long)target);
+        return fail_check(x, "entries-mismatch", reason,
+                          json_pack("{s:o}", "first", sth_json(&x->head)), err);
+    }
+    qsort(x->seen, x->seen_count, 32, cmp_hash);
+    return frontier_save(x, &f, err);
+}
+
 static dt_status pull(ctx *x, dt_err *err)
 {
+    dt_status erc = entries_pass(x, err);
+    if (erc != DT_OK)
+        return erc;
     if (x->cfg.collection_count > 0) {
         for (size_t i = 0; i < x->cfg.collection_count; i++) {
             dt_status rc = pull_collection(x, x->cfg.collections[i], err);
@@ -807,6 +995,7 @@ dt_status peer_sync(node *n, const char *name, const peer_sync_opts *opts, peer_
     rc = run(&x, err);
     pthread_mutex_unlock(&sync_lock);
     taxii_client_free(x.c);
+    dt_free(x.seen);
     /* record the pass (a check failure already wrote the suspect state) */
     if (peer_state_get(x.s, name, &st, NULL) == DT_OK) {
         if (rc == DT_OK) {

@@ -47,7 +47,8 @@ KEY = Ed25519PrivateKey.from_private_bytes(sk[:32])
 
 
 def db():
-    c = sqlite3.connect("file:%s/detente.db?mode=ro" % HOME, uri=True, timeout=10)
+    c = sqlite3.connect("file:%s/detente.db?mode=ro" % HOME, uri=True, timeout=10,
+                        check_same_thread=False)
     c.execute("PRAGMA busy_timeout=10000")
     return c
 
@@ -117,9 +118,35 @@ class Tree:
         return self.subproof(m - k, a + k, b, False) + [self.mth(a, a + k)]
 
 
+import os
+import threading
+
+_cache = {"key": None}
+_lock = threading.Lock()
+
+
+_conn = None
+
+
+def load():
+    """(leaf texts, leaf hashes, hash -> index, tree), cached until another
+    connection commits (PRAGMA data_version; file times are too coarse)."""
+    global _conn
+    with _lock:
+        if _conn is None:
+            _conn = db()
+            _conn.isolation_level = None
+        key = _conn.execute("PRAGMA data_version").fetchone()[0]
+        if _cache["key"] != key:
+            texts = [r[0] for r in _conn.execute("SELECT leaf FROM leaves ORDER BY idx")]
+            hs = [h_leaf(t.encode()) for t in texts]
+            _cache.update(key=key, texts=texts, hashes=hs,
+                          index={h: i for i, h in enumerate(hs)}, tree=Tree(hs))
+        return _cache["texts"], _cache["hashes"], _cache["index"], _cache["tree"]
+
+
 def leaves():
-    with db() as c:
-        return [h_leaf(r[0].encode()) for r in c.execute("SELECT leaf FROM leaves ORDER BY idx")]
+    return load()[1]
 
 
 def b64(x):
@@ -167,8 +194,8 @@ class H(http.server.BaseHTTPRequestHandler):
                     parts[3] in ("objects", "manifest"):
                 return self.page(urllib.parse.unquote(parts[2]), parts[3] == "objects", q)
             if p == "/detente/v1/ledger/sth":
-                ls = leaves()
-                root = Tree(ls).mth(0, len(ls))
+                _, ls, _, tree = load()
+                root = tree.mth(0, len(ls))
                 ts = int(time.time() * 1000)
                 msg = jcs({"root_hash": b64(root), "timestamp": ts, "tree_size": len(ls)})
                 sig = KEY.sign(msg.encode())
@@ -176,23 +203,31 @@ class H(http.server.BaseHTTPRequestHandler):
                                            "tree_head_signature": b64(sig),
                                            "tree_size": len(ls)}))
             if p == "/detente/v1/ledger/proof/inclusion":
-                ls = leaves()
+                _, ls, index, tree = load()
                 n = int(q["tree_size"])
                 want = base64.b64decode(q["hash"])
                 if n > len(ls):
                     return self.send(400, json.dumps({"title": "tree_size beyond the log"}))
-                for i in range(n):
-                    if ls[i] == want:
-                        path = Tree(ls[:n]).path(i, 0, n)
-                        return self.send(200, jcs({"audit_path": [b64(x) for x in path],
-                                                   "leaf_index": i}))
-                return self.send(404, json.dumps({"title": "no such leaf"}))
+                i = index.get(want)
+                if i is None or i >= n:
+                    return self.send(404, json.dumps({"title": "no such leaf"}))
+                path = tree.path(i, 0, n)
+                return self.send(200, jcs({"audit_path": [b64(x) for x in path],
+                                           "leaf_index": i}))
+            if p == "/detente/v1/ledger/entries":
+                texts = load()[0]
+                a, b = int(q["start"]), int(q["end"])
+                if not 0 <= a <= b < len(texts):
+                    return self.send(400, json.dumps({"title": "bad range"}))
+                b = min(b, a + 999)
+                return self.send(200, json.dumps({"entries": [
+                    {"leaf_input": b64(t.encode())} for t in texts[a:b + 1]]}))
             if p == "/detente/v1/ledger/proof/consistency":
-                ls = leaves()
+                _, ls, _, tree = load()
                 m, n = int(q["first"]), int(q["second"])
                 if not 0 <= m <= n <= len(ls):
                     return self.send(400, json.dumps({"title": "bad sizes"}))
-                proof = [] if m == 0 or m == n else Tree(ls[:n]).subproof(m, 0, n, True)
+                proof = [] if m == 0 or m == n else tree.subproof(m, 0, n, True)
                 return self.send(200, jcs({"consistency": [b64(x) for x in proof]}))
             if p == "/detente/v1/ledger/witnessed":
                 out = subprocess.run([BIN, "--home", HOME, "peer", "witnessed"],

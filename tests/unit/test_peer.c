@@ -208,6 +208,17 @@ static void test_peer_remove_everything(void **state)
     assert_int_equal(peer_mark_suspect(f->s, "gone", "x", "y", NULL, NULL), DT_OK);
     assert_int_equal(peer_cursor_get(f->s, "gone", "default", cur, NULL), DT_OK);
     assert_string_equal(cur, "2026-01-01T00:00:00.000001Z");
+    /* a cursor never moves back */
+    assert_int_equal(peer_cursor_put(f->s, "gone", "default", "2025-12-31T00:00:00.000001Z",
+                                     NULL),
+                     DT_OK);
+    assert_int_equal(peer_cursor_get(f->s, "gone", "default", cur, NULL), DT_OK);
+    assert_string_equal(cur, "2026-01-01T00:00:00.000001Z");
+    assert_int_equal(peer_cursor_put(f->s, "gone", "default", "2026-01-01T00:00:00.000002Z",
+                                     NULL),
+                     DT_OK);
+    assert_int_equal(peer_cursor_get(f->s, "gone", "default", cur, NULL), DT_OK);
+    assert_string_equal(cur, "2026-01-01T00:00:00.000002Z");
     assert_int_equal(peer_remove(f->s, "gone", NULL), DT_OK);
     assert_int_equal(peer_get(f->s, "gone", &c, NULL), DT_ENOTFOUND);
     assert_int_equal(peer_cursor_get(f->s, "gone", "default", cur, NULL), DT_OK);
