@@ -7,9 +7,30 @@
  * {"summary": {...}}. These keys are a contract other tools read: new keys
  * may be added, none renamed. Problems in the input (bad lines, damaged
  * gzip) go to stderr with file and line and are counted in the summary;
- * they never stop the scan. Progress goes to stderr when it is a terminal. */
+ * they never stop the scan. Progress goes to stderr when it is a terminal.
+ *
+ * Without --indicators the set is the node's: every collection the local
+ * operator can read, read through node_query (the one door out) page by
+ * page, the newest version of each indicator id; an id held in several
+ * collections is indexed once, from the collection with its newest version.
+ * match_set_add_stix keeps only active ones (not revoked, inside
+ * valid_from/valid_until).
+ *
+ * --record-sightings: the matches of each file are grouped by indicator
+ * and each group becomes, through node_ingest_json (the one door in,
+ * signed as this node, ledgered): a STIX 2.1 sighting (count = matching
+ * records, first_seen/last_seen from their timestamps, sighting_of_ref the
+ * indicator, where_sighted_refs and created_by_ref this node's identity),
+ * one observed-data naming the matched values (number_observed = count),
+ * and those values as SCOs (at most SIGHT_VALUES distinct ones, ids
+ * deterministic as STIX 2.1 section 2.9 says). The sighting and
+ * observed-data ids are UUIDv5 over (node identity, indicator id, SHA-256
+ * of the scanned bytes), so scanning the same file again finds the ids
+ * already held and records nothing: a re-run is a no-op, a changed file
+ * (rotated log, more lines) is a new sighting. */
 #include "cli/cli.h"
 #include "match/match.h"
+#include "node/node.h"
 #include "scan/scan.h"
 #include "stix/stix.h"
 
@@ -21,10 +42,12 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 static const char usage[] =
     "usage: detente scan [--format auto|zeek|json|csv|text] [--fields MAP] [--threads N]\n"
-    "                    [--indicators FILE] [--record-sightings] [--output FILE] FILE...\n"
+    "                    [--indicators FILE] [--record-sightings [--collection ID]]\n"
+    "                    [--output FILE] FILE...\n"
     "\n"
     "Scan log files (Zeek TSV or JSON, JSON lines, CSV, plain text; .gz read\n"
     "transparently; - for stdin) against indicators: by default the node's active\n"
@@ -38,13 +61,100 @@ static const char usage[] =
     "  --fields MAP   NAME=CLASS,... added to the built-in field map; classes: domain,\n"
     "                 ip, host, url, hash, x509, email, answer, text, guess, none\n"
     "  --threads N    scanning threads (default: all cores)\n"
-    "  --record-sightings  store one STIX sighting per matched indicator (node only)\n";
+    "  --record-sightings  store, per file and matched indicator, a signed STIX\n"
+    "                 sighting with an observed-data of the matched values (node's\n"
+    "                 indicators only); scanning the same file again records nothing\n"
+    "  --collection ID  where sightings go (default: default)\n";
+
+#define SIGHT_VALUES 8 /* distinct matched values kept per sighting as SCOs */
+
+/* The matches of one indicator in the file being scanned. */
+typedef struct sight {
+    uint32_t ind;
+    uint64_t count;      /* records (lines) with a match */
+    uint64_t last_line;
+    bool has_ts;
+    int64_t first_us, last_us;
+    size_t nvals;
+    struct {
+        const char *type; /* STIX type (static string) */
+        char *value;
+    } vals[SIGHT_VALUES];
+} sight;
 
 typedef struct out_ctx {
     FILE *out;
     uint64_t matches;
     bool write_failed;
+    /* --record-sightings: groups of the current file */
+    bool record;
+    uint32_t *slot_of;   /* per indicator: 0 none, else index + 1 into sights */
+    sight *sights;
+    size_t nsights, cap_sights;
+    bool oom;
 } out_ctx;
+
+static void sight_add(out_ctx *o, const scan_match *m)
+{
+    uint32_t k = o->slot_of[m->ind];
+    sight *g;
+    if (k == 0) {
+        if (o->nsights == o->cap_sights) {
+            size_t nc = o->cap_sights ? o->cap_sights * 2 : 64;
+            sight *ns = realloc(o->sights, nc * sizeof *ns);
+            if (ns == NULL) {
+                o->oom = true;
+                return;
+            }
+            o->sights = ns;
+            o->cap_sights = nc;
+        }
+        g = &o->sights[o->nsights++];
+        memset(g, 0, sizeof *g);
+        g->ind = m->ind;
+        o->slot_of[m->ind] = (uint32_t)o->nsights;
+    } else {
+        g = &o->sights[k - 1];
+    }
+    if (g->count == 0 || g->last_line != m->line) {
+        g->count++;
+        g->last_line = m->line;
+    }
+    if (m->has_ts) {
+        if (!g->has_ts || m->ts_us < g->first_us)
+            g->first_us = m->ts_us;
+        if (!g->has_ts || m->ts_us > g->last_us)
+            g->last_us = m->ts_us;
+        g->has_ts = true;
+    }
+    const char *type = m->sco_type ? m->sco_type : match_type_stix(m->type);
+    if (g->nvals == SIGHT_VALUES || m->value_len == 0 || m->value_len > 2048)
+        return;
+    for (size_t i = 0; i < g->nvals; i++)
+        if (g->vals[i].type == type && strlen(g->vals[i].value) == m->value_len &&
+            memcmp(g->vals[i].value, m->value, m->value_len) == 0)
+            return;
+    char *v = malloc(m->value_len + 1);
+    if (v == NULL) {
+        o->oom = true;
+        return;
+    }
+    memcpy(v, m->value, m->value_len);
+    v[m->value_len] = '\0';
+    g->vals[g->nvals].type = type;
+    g->vals[g->nvals].value = v;
+    g->nvals++;
+}
+
+static void sights_reset(out_ctx *o)
+{
+    for (size_t i = 0; i < o->nsights; i++) {
+        o->slot_of[o->sights[i].ind] = 0;
+        for (size_t k = 0; k < o->sights[i].nvals; k++)
+            free(o->sights[i].vals[k].value);
+    }
+    o->nsights = 0;
+}
 
 /* JSON string with invalid UTF-8 bytes replaced by U+FFFD, so the output
  * stays valid JSON whatever the log held. */
@@ -88,7 +198,7 @@ static void on_match(void *vctx, const scan_match *m)
     put_json_str(f, m->indicator, strlen(m->indicator));
     fputs(",\"value\":", f);
     put_json_str(f, m->value, m->value_len);
-    fprintf(f, ",\"type\":\"%s\",\"field\":", match_type_stix(m->type));
+    fprintf(f, ",\"type\":\"%s\",\"field\":", m->sco_type ? m->sco_type : match_type_stix(m->type));
     put_json_str(f, m->field, m->field_len);
     fputs(",\"file\":", f);
     put_json_str(f, m->file, strlen(m->file));
@@ -101,6 +211,8 @@ static void on_match(void *vctx, const scan_match *m)
         fputs("null}\n", f);
     }
     o->matches++;
+    if (o->record)
+        sight_add(o, m);
 }
 
 static void on_diag(void *vctx, const char *file, uint64_t line, const char *msg)
@@ -217,6 +329,350 @@ static dt_status load_stix(match_set *set, const char *path, const char *text, s
     return DT_OK;
 }
 
+
+/* ---- indicators from the node ---- */
+
+/* id (XXH3-64 of the id string) -> the collection holding its newest version. */
+typedef struct id_slot {
+    uint64_t h;       /* 0: empty (a real 0 hash is stored as 1) */
+    int64_t mod_us;
+    uint32_t coll;
+} id_slot;
+
+typedef struct id_tab {
+    id_slot *s;
+    size_t mask, count;
+    bool shared; /* some id is in two collections */
+} id_tab;
+
+static uint64_t id_hash(const char *id)
+{
+    uint64_t h = XXH3_64bits(id, strlen(id));
+    return h ? h : 1;
+}
+
+static id_slot *id_find(id_tab *t, uint64_t h)
+{
+    size_t p = h & t->mask;
+    while (t->s[p].h != 0 && t->s[p].h != h)
+        p = (p + 1) & t->mask;
+    return &t->s[p];
+}
+
+static dt_status id_put(id_tab *t, const char *id, int64_t mod_us, uint32_t coll, dt_err *err)
+{
+    if ((t->count + 1) * 2 > t->mask + 1) {
+        size_t nsize = t->mask ? (t->mask + 1) * 2 : 1024;
+        id_tab n = {calloc(nsize, sizeof(id_slot)), nsize - 1, 0, t->shared};
+        if (n.s == NULL)
+            return dt_fail(err, DT_ENOMEM, "scan", "out of memory indexing indicator ids");
+        for (size_t i = 0; t->s && i <= t->mask; i++)
+            if (t->s[i].h) {
+                *id_find(&n, t->s[i].h) = t->s[i];
+                n.count++;
+            }
+        free(t->s);
+        *t = n;
+    }
+    uint64_t h = id_hash(id);
+    id_slot *sl = id_find(t, h);
+    if (sl->h == 0) {
+        *sl = (id_slot){h, mod_us, coll};
+        t->count++;
+    } else {
+        t->shared = true;
+        if (mod_us > sl->mod_us) {
+            sl->mod_us = mod_us;
+            sl->coll = coll;
+        }
+    }
+    return DT_OK;
+}
+
+static int64_t row_modified(const store_row *r)
+{
+    dt_time t;
+    if (r->modified == NULL || dt_time_parse(r->modified, strlen(r->modified), &t, NULL) != DT_OK)
+        return 0;
+    return dt_time_to_us(&t);
+}
+
+/* Walk the indicators of one collection page by page; pass 1 (ids only)
+ * fills tab, pass 2 indexes the winners. */
+static dt_status node_walk(node *n, const char *coll, uint32_t ci, bool with_json, id_tab *tab,
+                           match_set *set, match_load_stats *st, size_t *problems, dt_err *err)
+{
+    static const char *const types[] = {"indicator"};
+    node_principal local;
+    store_query q = {.collection = coll, .types = types, .type_count = 1,
+                     .versions = STORE_VER_LAST, .max_marking = -1, .limit = 1000,
+                     .with_json = with_json};
+    int64_t now = dt_now_us();
+    node_principal_local(&local);
+    for (;;) {
+        store_page page;
+        dt_status rc = node_query(n, &local, &q, &page, err);
+        if (rc != DT_OK)
+            return rc;
+        for (size_t k = 0; k < page.count && rc == DT_OK; k++) {
+            const store_row *r = &page.rows[k];
+            if (!with_json) {
+                rc = id_put(tab, r->id, row_modified(r), ci, err);
+                continue;
+            }
+            if (r->json == NULL)
+                continue;
+            if (tab->shared) {
+                id_slot *sl = id_find(tab, id_hash(r->id));
+                if (sl->h != 0 && sl->coll != ci)
+                    continue; /* a newer version is in another collection */
+            }
+            json_error_t je;
+            json_t *obj = json_loadb(r->json, r->json_len, 0, &je);
+            if (obj == NULL) {
+                if (++*problems <= 20)
+                    fprintf(stderr, "detente: scan: %s: %s: stored JSON does not parse: %s\n",
+                            coll, r->id, je.text);
+                continue;
+            }
+            dt_err e = {0};
+            dt_status ar = match_set_add_stix(set, obj, now, st, &e);
+            json_decref(obj);
+            if (ar == DT_ENOMEM) {
+                rc = dt_fail(err, ar, coll, "out of memory loading indicators");
+            } else if (ar != DT_OK && ++*problems <= 20) {
+                char text[400];
+                fprintf(stderr, "detente: scan: %s: %s\n", coll, dt_err_text(&e, text, sizeof text));
+            }
+        }
+        bool more = page.more;
+        if (page.count > 0) {
+            q.after_date_added = page.rows[page.count - 1].date_added;
+            q.after_rowid = page.rows[page.count - 1].rowid;
+        }
+        store_page_release(&page);
+        if (rc != DT_OK)
+            return rc;
+        if (!more || page.count == 0)
+            return DT_OK;
+    }
+}
+
+static dt_status load_node(node *n, match_set *set, dt_err *err)
+{
+    store_collection *cols = NULL;
+    size_t ncols = 0, problems = 0;
+    match_load_stats st = {0};
+    id_tab tab = {0};
+    dt_status rc = store_collection_list(node_store(n), &cols, &ncols, err);
+    if (rc != DT_OK)
+        return rc;
+    /* with several collections, first find where each id's newest version is */
+    for (size_t c = 0; ncols > 1 && c < ncols && rc == DT_OK; c++) {
+        dt_err e = {0};
+        rc = node_walk(n, cols[c].id, (uint32_t)c, false, &tab, set, &st, &problems, &e);
+        if (rc == DT_EDENIED || rc == DT_ENOTFOUND)
+            rc = DT_OK; /* not readable: skipped */
+        else if (rc != DT_OK)
+            *err = e;
+    }
+    for (size_t c = 0; c < ncols && rc == DT_OK; c++) {
+        dt_err e = {0};
+        rc = node_walk(n, cols[c].id, (uint32_t)c, true, &tab, set, &st, &problems, &e);
+        if (rc == DT_EDENIED || rc == DT_ENOTFOUND)
+            rc = DT_OK;
+        else if (rc != DT_OK)
+            *err = e;
+    }
+    free(tab.s);
+    dt_free(cols);
+    if (rc != DT_OK)
+        return rc;
+    fprintf(stderr,
+            "detente: scan: node %s: %zu collections, %zu indicators, %zu indexed (%zu values); "
+            "skipped: %zu revoked, %zu not active now, %zu not STIX patterns, %zu invalid, %zu "
+            "not simple comparisons\n",
+            node_home(n), ncols, st.indicators, st.indexed, st.values, st.revoked, st.inactive,
+            st.not_stix, st.invalid, st.complex);
+    return DT_OK;
+}
+
+/* ---- sightings ---- */
+
+/* detente's name space for the ids of sightings and observed-data made by scans. */
+static const dt_uuid sight_ns = {{0x6b, 0x1e, 0x5c, 0x0f, 0x94, 0x2d, 0x4e, 0x8a, 0xb1, 0x3c,
+                                  0x27, 0x90, 0x5d, 0xe4, 0x11, 0x7a}};
+
+static void derived_id(const char *type, const char *node_id, const char *ind_id,
+                       const char hex[65], char *out, size_t cap)
+{
+    char name[512], u[DT_UUID_LEN];
+    dt_uuid id;
+    int len = snprintf(name, sizeof name, "%s|%s|%s|%s", type, node_id, ind_id, hex);
+    dt_uuid_v5(&sight_ns, name, (size_t)len < sizeof name ? (size_t)len : sizeof name - 1, &id);
+    snprintf(out, cap, "%s--%s", type, dt_uuid_format(&id, u));
+}
+
+static const char *hash_algo(size_t hexlen)
+{
+    return hexlen == 32 ? "MD5" : hexlen == 40 ? "SHA-1" : hexlen == 64 ? "SHA-256"
+         : hexlen == 128 ? "SHA-512" : NULL;
+}
+
+/* The SCO for one matched value, or NULL when it cannot be one. */
+static json_t *value_sco(const char *type, const char *value)
+{
+    json_t *o;
+    if (strcmp(type, "file") == 0 || strcmp(type, "x509-certificate") == 0) {
+        size_t n = strlen(value);
+        const char *algo = hash_algo(n);
+        char lower[129];
+        if (algo == NULL)
+            return NULL;
+        for (size_t i = 0; i < n; i++)
+            lower[i] = (char)(value[i] >= 'A' && value[i] <= 'F' ? value[i] + 32 : value[i]);
+        lower[n] = '\0';
+        o = json_pack("{s:s, s:s, s:{s:s}}", "type", type, "spec_version", "2.1", "hashes", algo,
+                      lower);
+    } else if (strcmp(type, "domain-name") == 0 || strcmp(type, "ipv4-addr") == 0 ||
+               strcmp(type, "ipv6-addr") == 0 || strcmp(type, "url") == 0 ||
+               strcmp(type, "email-addr") == 0) {
+        o = json_pack("{s:s, s:s, s:s}", "type", type, "spec_version", "2.1", "value", value);
+    } else {
+        return NULL;
+    }
+    char id[200];
+    if (o == NULL || stix_sco_id(o, id, sizeof id, NULL) != DT_OK ||
+        json_object_set_new(o, "id", json_string(id)) != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+typedef struct sight_tally {
+    size_t recorded, already, rejected;
+} sight_tally;
+
+static void put_obj(json_t *arr, json_t *o, bool *oom)
+{
+    if (o == NULL || json_array_append_new(arr, o) != 0)
+        *oom = true;
+}
+
+static dt_status flush(node *n, const node_ingest_opts *opts, json_t *batch, sight_tally *tally,
+                       dt_err *err)
+{
+    size_t count = json_array_size(batch);
+    json_t **objs = calloc(count ? count : 1, sizeof *objs);
+    node_ingest_result res = {0};
+    node_principal local;
+    dt_status rc;
+    if (objs == NULL)
+        return dt_fail(err, DT_ENOMEM, "sightings", "out of memory");
+    node_principal_local(&local);
+    for (size_t k = 0; k < count; k++)
+        objs[k] = json_array_get(batch, k);
+    rc = node_ingest_json(n, &local, opts, objs, NULL, count, &res, err);
+    free(objs);
+    for (size_t k = 0; rc == DT_OK && k < res.count; k++) {
+        const node_ingest_item *it = &res.items[k];
+        bool is_sighting = strncmp(it->id, "sighting--", 10) == 0;
+        if (it->outcome == NODE_ITEM_REJECTED) {
+            if (++tally->rejected <= 20)
+                fprintf(stderr, "detente: scan: recording %s: rejected: %s\n", it->id, it->msg);
+        } else if (is_sighting && it->outcome == NODE_ITEM_ADDED) {
+            tally->recorded++;
+        } else if (is_sighting) {
+            tally->already++;
+        }
+    }
+    node_ingest_result_release(&res);
+    json_array_clear(batch);
+    return rc;
+}
+
+/* Turn the groups of one file into objects and ingest them. */
+static dt_status sights_record(node *n, const char *collection, const match_set *set, out_ctx *o,
+                               const uint8_t digest[32], sight_tally *tally, dt_err *err)
+{
+    const char *me = node_identity_id(n);
+    char hex[65], now_s[DT_TIME_LEN];
+    dt_time now_t = dt_time_from_us(dt_now_us() / 1000 * 1000);
+    node_ingest_opts opts = {.collection = collection, .sign = true};
+    json_t *batch = json_array();
+    bool oom = batch == NULL;
+    dt_status rc = DT_OK;
+    dt_hex_encode(digest, 32, hex);
+    dt_time_format(&now_t, 3, now_s);
+    for (size_t i = 0; i < o->nsights && !oom; i++) {
+        const sight *g = &o->sights[i];
+        const char *ind_id = match_set_indicator_id(set, g->ind);
+        char sid[200], oid[200], first[DT_TIME_LEN], last[DT_TIME_LEN];
+        store_row row;
+        derived_id("sighting", me, ind_id, hex, sid, sizeof sid);
+        if (store_get_version(node_store(n), NULL, collection, sid, NULL, &row, NULL) == DT_OK) {
+            store_row_release(&row);
+            tally->already++;
+            continue;
+        }
+        derived_id("observed-data", me, ind_id, hex, oid, sizeof oid);
+        if (g->has_ts) {
+            dt_time a = dt_time_from_us(g->first_us), b = dt_time_from_us(g->last_us);
+            dt_time_format(&a, 6, first);
+            dt_time_format(&b, 6, last);
+        } else {
+            memcpy(first, now_s, sizeof first);
+            memcpy(last, now_s, sizeof last);
+        }
+        json_t *refs = json_array();
+        oom = oom || refs == NULL;
+        for (size_t k = 0; k < g->nvals && !oom; k++) {
+            json_t *sco = value_sco(g->vals[k].type, g->vals[k].value);
+            if (sco == NULL)
+                continue; /* not a value an SCO can hold (invalid UTF-8, odd hash) */
+            if (json_array_append(refs, json_object_get(sco, "id")) != 0)
+                oom = true;
+            put_obj(batch, sco, &oom);
+        }
+        if (!oom && json_array_size(refs) > 0) {
+            uint64_t cnt = g->count > 999999999 ? 999999999 : g->count;
+            put_obj(batch,
+                    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:O}", "type",
+                              "observed-data", "spec_version", "2.1", "id", oid, "created", now_s,
+                              "modified", now_s, "created_by_ref", me, "first_observed", first,
+                              "last_observed", last, "number_observed", (json_int_t)cnt,
+                              "object_refs", refs),
+                    &oom);
+        }
+        json_t *s = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:[s]}", "type", "sighting",
+                              "spec_version", "2.1", "id", sid, "created", now_s, "modified",
+                              now_s, "created_by_ref", me, "count",
+                              (json_int_t)(g->count > 999999999 ? 999999999 : g->count),
+                              "sighting_of_ref", ind_id, "where_sighted_refs", me);
+        if (s != NULL && g->has_ts)
+            oom = oom || json_object_set_new(s, "first_seen", json_string(first)) != 0 ||
+                  json_object_set_new(s, "last_seen", json_string(last)) != 0;
+        if (s != NULL && json_array_size(refs) > 0)
+            oom = oom || json_object_set_new(s, "observed_data_refs", json_pack("[s]", oid)) != 0;
+        json_decref(refs);
+        put_obj(batch, s, &oom);
+        if (oom)
+            break;
+        if (json_array_size(batch) >= 1000) {
+            rc = flush(n, &opts, batch, tally, err);
+            if (rc != DT_OK)
+                break;
+        }
+    }
+    if (rc == DT_OK && !oom && json_array_size(batch) > 0)
+        rc = flush(n, &opts, batch, tally, err);
+    json_decref(batch);
+    if (rc == DT_OK && oom)
+        rc = dt_fail(err, DT_ENOMEM, "sightings", "out of memory building sightings");
+    return rc;
+}
+
 /* ---- progress ---- */
 
 typedef struct progress {
@@ -251,8 +707,11 @@ int cmd_scan(int argc, char **argv, const cli_ctx *ctx)
     scan_opts opts = {0};
     scan_fieldmap fm;
     scan_stats st = {0};
-    const char *indicators = NULL, *output = NULL;
+    const char *indicators = NULL, *output = NULL, *collection = "default";
     bool record = false;
+    node *nd = NULL;
+    sight_tally tally = {0};
+    uint8_t digest[32];
     char **files = NULL;
     int nfiles = 0, code = CLI_OK;
     match_set *set = NULL;
@@ -263,7 +722,6 @@ int cmd_scan(int argc, char **argv, const cli_ctx *ctx)
     bool prog_on = false;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
-    (void)ctx;
     if (cli_wants_help(argc, argv, usage))
         return CLI_OK;
     scan_fieldmap_default(&fm);
@@ -303,6 +761,9 @@ int cmd_scan(int argc, char **argv, const cli_ctx *ctx)
             i++;
         } else if (strcmp(a, "--output") == 0 && val) {
             output = val;
+            i++;
+        } else if (strcmp(a, "--collection") == 0 && val) {
+            collection = val;
             i++;
         } else if (strcmp(a, "--record-sightings") == 0) {
             record = true;
@@ -350,14 +811,29 @@ int cmd_scan(int argc, char **argv, const cli_ctx *ctx)
             goto fail;
         }
     } else {
-        rc = dt_fail(&err, DT_EARG, "scan",
-                     "reading the node's indicators is not available yet: use --indicators");
-        goto fail;
+        int orc = cli_open_node(ctx, &nd);
+        if (orc != CLI_OK) {
+            match_set_free(set);
+            free(files);
+            return orc;
+        }
+        rc = load_node(nd, set, &err);
+        if (rc != DT_OK)
+            goto fail;
     }
     rc = match_set_compile(set, &err);
     if (rc != DT_OK)
         goto fail;
     int64_t t1 = dt_now_us();
+    if (record) {
+        oc.record = true;
+        oc.slot_of = calloc(match_set_indicator_count(set) + 1, sizeof *oc.slot_of);
+        if (oc.slot_of == NULL) {
+            rc = dt_fail(&err, DT_ENOMEM, "scan", "out of memory");
+            goto fail;
+        }
+        opts.sha256 = digest;
+    }
 
     oc.out = stdout;
     if (output) {
@@ -379,9 +855,17 @@ int cmd_scan(int argc, char **argv, const cli_ctx *ctx)
     for (int i = 0; i < nfiles; i++) {
         dt_err ferr = {0};
         rc = scan_file(set, files[i], &opts, on_match, on_diag, &oc, &st, &ferr);
-        if (rc == DT_ENOMEM) {
+        if (rc == DT_ENOMEM || (rc == DT_OK && oc.oom)) {
             err = ferr;
+            if (rc == DT_OK)
+                rc = dt_fail(&err, DT_ENOMEM, "scan", "out of memory grouping matches");
             break;
+        }
+        if (rc == DT_OK && record && oc.nsights > 0) {
+            rc = sights_record(nd, collection, set, &oc, digest, &tally, &err);
+            sights_reset(&oc);
+            if (rc != DT_OK)
+                break;
         }
         if (rc != DT_OK) {
             cli_error(&ferr);
@@ -399,12 +883,20 @@ int cmd_scan(int argc, char **argv, const cli_ctx *ctx)
     fprintf(oc.out,
             "{\"summary\":{\"files\":%llu,\"bytes\":%llu,\"lines\":%llu,\"skipped_lines\":%llu,"
             "\"matches\":%llu,\"problems\":%llu,\"indicators\":%zu,\"compile_seconds\":%.3f,"
-            "\"scan_seconds\":%.3f,\"mb_per_second\":%.1f,\"threads\":%u}}\n",
+            "\"scan_seconds\":%.3f,\"mb_per_second\":%.1f,\"threads\":%u,"
+            "\"sightings_recorded\":%zu,\"sightings_already_held\":%zu}}\n",
             (unsigned long long)st.files, (unsigned long long)st.bytes,
             (unsigned long long)st.lines, (unsigned long long)st.skipped_lines,
             (unsigned long long)st.matches, (unsigned long long)st.diagnostics,
             match_set_indicator_count(set), (double)(t1 - t0) / 1e6, secs,
-            secs > 0 ? (double)st.bytes / 1e6 / secs : 0.0, opts.threads);
+            secs > 0 ? (double)st.bytes / 1e6 / secs : 0.0, opts.threads, tally.recorded,
+            tally.already);
+    if (record)
+        fprintf(stderr,
+                "detente: scan: %zu sightings recorded in collection %s, %zu already held "
+                "(same indicator, same file content)%s\n",
+                tally.recorded, collection, tally.already,
+                tally.rejected ? ", some objects rejected (see above)" : "");
     if (fflush(oc.out) != 0 || ferror(oc.out)) {
         rc = dt_fail(&err, DT_EIO, output ? output : "stdout", "write failed");
         goto fail;
@@ -413,11 +905,22 @@ int cmd_scan(int argc, char **argv, const cli_ctx *ctx)
         fclose(oc.out);
     match_set_free(set);
     free(files);
+    sights_reset(&oc);
+    free(oc.sights);
+    free(oc.slot_of);
+    node_close(nd);
+    if (tally.rejected > 0 && code == CLI_OK)
+        code = CLI_FAIL;
     return code;
 fail:
     if (output && oc.out && oc.out != stdout)
         fclose(oc.out);
     match_set_free(set);
     free(files);
+    if (oc.slot_of)
+        sights_reset(&oc);
+    free(oc.sights);
+    free(oc.slot_of);
+    node_close(nd);
     return cli_error(&err);
 }

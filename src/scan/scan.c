@@ -1157,6 +1157,19 @@ static size_t header_before(const char *d, size_t len, size_t pos)
 
 static scan_fieldmap default_map;
 
+typedef struct digest_job {
+    const char *data;
+    size_t len;
+    uint8_t *out;
+} digest_job;
+
+static void *digest_run(void *arg)
+{
+    digest_job *j = arg;
+    dt_sha256(j->data, j->len, j->out);
+    return NULL;
+}
+
 static void default_map_init(void)
 {
     scan_fieldmap_default(&default_map);
@@ -1265,6 +1278,14 @@ dt_status scan_buffer(const match_set *set, const char *name, const char *data, 
         }
         prev = e;
     }
+    digest_job dj = {data, len, opts->sha256};
+    pthread_t dtid;
+    bool digest_thread = false;
+    if (opts->sha256) {
+        digest_thread = pthread_create(&dtid, NULL, digest_run, &dj) == 0;
+        if (!digest_thread)
+            digest_run(&dj);
+    }
     if (nthreads == 1) {
         worker_run(&ws[0]);
     } else {
@@ -1283,6 +1304,8 @@ dt_status scan_buffer(const match_set *set, const char *name, const char *data, 
         }
         dt_free(tids);
     }
+    if (digest_thread)
+        pthread_join(dtid, NULL);
     /* report in file order */
     size_t reported = 0;
     for (unsigned t = 0; t < nthreads && rc == DT_OK; t++) {

@@ -84,6 +84,9 @@ typedef struct scan_opts {
     size_t max_line;             /* longer lines are skipped; 0: 1 MiB */
     size_t max_diags;            /* diagnostics reported per file; 0: 20 */
     _Atomic uint64_t *progress;  /* if set, bytes scanned are added as they go */
+    uint8_t *sha256;             /* if set (32 bytes): SHA-256 of the bytes scanned, after
+                                    inflation, computed alongside the scan (the file's digest
+                                    names the sightings recorded from it) */
 } scan_opts;
 
 /* One match, borrowed for the duration of the callback. */
@@ -99,6 +102,9 @@ typedef struct scan_match {
     size_t value_len;
     bool has_ts;
     int64_t ts_us;               /* the record's timestamp, microseconds since the epoch */
+    const char *sco_type;        /* NULL for an indexed value (its type is `type`); for a
+                                    pattern evaluated on the record, the STIX type of the
+                                    observable reported in field/value */
 } scan_match;
 
 typedef void (*scan_match_fn)(void *ctx, const scan_match *m);
