@@ -1157,19 +1157,6 @@ static size_t header_before(const char *d, size_t len, size_t pos)
 
 static scan_fieldmap default_map;
 
-typedef struct digest_job {
-    const char *data;
-    size_t len;
-    uint8_t *out;
-} digest_job;
-
-static void *digest_run(void *arg)
-{
-    digest_job *j = arg;
-    dt_sha256(j->data, j->len, j->out);
-    return NULL;
-}
-
 static void default_map_init(void)
 {
     scan_fieldmap_default(&default_map);
@@ -1278,17 +1265,11 @@ dt_status scan_buffer(const match_set *set, const char *name, const char *data, 
         }
         prev = e;
     }
-    digest_job dj = {data, len, opts->sha256};
-    pthread_t dtid;
-    bool digest_thread = false;
-    if (opts->sha256) {
-        digest_thread = pthread_create(&dtid, NULL, digest_run, &dj) == 0;
-        if (!digest_thread)
-            digest_run(&dj);
-    }
-    if (nthreads == 1) {
+    if (nthreads == 1 && opts->sha256 == NULL) {
         worker_run(&ws[0]);
     } else {
+        /* the digest is computed on this thread while the workers scan (not
+         * on a thread of its own: core keeps a hash context per thread) */
         pthread_t *tids = dt_calloc(nthreads, sizeof *tids);
         unsigned started = 0;
         if (tids == NULL) {
@@ -1297,6 +1278,8 @@ dt_status scan_buffer(const match_set *set, const char *name, const char *data, 
             for (; started < nthreads; started++)
                 if (pthread_create(&tids[started], NULL, worker_run, &ws[started]) != 0)
                     break;
+            if (opts->sha256)
+                dt_sha256(data, len, opts->sha256);
             for (unsigned t = started; t < nthreads; t++)
                 worker_run(&ws[t]); /* could not start a thread: run it here */
             for (unsigned t = 0; t < started; t++)
@@ -1304,8 +1287,6 @@ dt_status scan_buffer(const match_set *set, const char *name, const char *data, 
         }
         dt_free(tids);
     }
-    if (digest_thread)
-        pthread_join(dtid, NULL);
     /* report in file order */
     size_t reported = 0;
     for (unsigned t = 0; t < nthreads && rc == DT_OK; t++) {
