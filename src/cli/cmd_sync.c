@@ -3,8 +3,8 @@
  * every ledger check on (docs/federation.md).
  *
  * Output for scripts: one line per peer on stdout, "NAME ok pulled=N
- * duplicates=N rejected=N pushed=N proofs=N witnesses=N head=N" or "NAME suspect
- * REASON"; progress goes to stderr. Exit 0 when every peer passed, 1 when a
+ * duplicates=N rejected=N pushed=N deleted=N proofs=N witnesses=N head=N" or
+ * "NAME suspect REASON"; progress goes to stderr. Exit 0 when every peer passed, 1 when a
  * check failed (the peer is now suspect) or a peer was already suspect, 3
  * for network or store trouble. */
 #include "cli/cli.h"
@@ -26,9 +26,9 @@ static int one(node *n, const char *name, const peer_sync_opts *o)
     dt_err err = {0};
     dt_status rc = peer_sync(n, name, o, &r, &err);
     if (rc == DT_OK) {
-        printf("%s ok pulled=%zu duplicates=%zu rejected=%zu pushed=%zu proofs=%zu witnesses=%zu "
+        printf("%s ok pulled=%zu duplicates=%zu rejected=%zu pushed=%zu deleted=%zu proofs=%zu witnesses=%zu "
                "head=%llu\n",
-               name, r.pulled, r.duplicates, r.rejected, r.pushed, r.proofs, r.witnesses,
+               name, r.pulled, r.duplicates, r.rejected, r.pushed, r.deleted, r.proofs, r.witnesses,
                (unsigned long long)r.tree_size);
         fflush(stdout);
         return CLI_OK;

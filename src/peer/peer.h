@@ -173,7 +173,8 @@ typedef struct peer_sync_opts {
 
 typedef struct peer_sync_result {
     size_t pulled, duplicates, rejected, pushed;
-    size_t proofs;           /* inclusion proofs verified */
+    size_t deleted;          /* versions erased here after the peer's tombstones */
+    size_t proofs;           /* versions proven included (entries pass or proofs) */
     size_t witnesses;        /* witnessed heads compared */
     uint64_t tree_size;      /* the peer's verified head after the pass */
     bool suspect;            /* a check failed (now or before): nothing accepted */

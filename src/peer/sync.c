@@ -44,6 +44,8 @@ typedef struct ctx {
     char head_json[512];   /* the head as served, for evidence */
     uint8_t (*seen)[32];   /* leaf hashes proven by this pass's entries, sorted */
     size_t seen_count;
+    json_t *tombs;         /* tombstone leaves read by the entries pass */
+    void *frontier;        /* verified frontier to keep after the pass */
 } ctx;
 
 static bool seen_has(const ctx *x, const uint8_t h[32]);
@@ -634,9 +636,13 @@ static dt_status pull_collection(ctx *x, const char *remote, dt_err *err)
  * hashes), and checks that the result is the signed head's root. Every
  * leaf read is then proven, and a pulled version whose leaf is among them
  * needs no proof of its own; any other gets one. The frontier is kept in
- * peer-frontier/<name> only for a size whose root was verified. */
+ * peer-frontier/<name> only for a size whose root was verified, and only
+ * after the pass applied the tombstones among those leaves: deletions
+ * travel this way (a tombstone leaf signed with the peer's pinned key erases
+ * the versions it names here too, and our own ledger records a tombstone,
+ * so nodes pulling from us follow). A peer without the entries endpoint
+ * gets an inclusion proof per version, and its deletions do not travel. */
 
-#define ENTRIES_MIN 256     /* below this many new leaves, proofs are cheaper */
 #define ENTRIES_PAGE 1000
 
 typedef struct frontier {
@@ -734,6 +740,15 @@ static bool seen_has(const ctx *x, const uint8_t h[32])
     return x->seen_count > 0 && bsearch(h, x->seen, x->seen_count, 32, cmp_hash) != NULL;
 }
 
+static bool has_bytes(const uint8_t *p, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++)
+        if (p[i] == (uint8_t)needle[0] && memcmp(p + i, needle, k) == 0)
+            return true;
+    return false;
+}
+
 static dt_status entries_pass(ctx *x, dt_err *err)
 {
     frontier f;
@@ -742,7 +757,7 @@ static dt_status entries_pass(ctx *x, dt_err *err)
     dt_status rc = frontier_load(x, &f);
     if (rc != DT_OK)
         return rc;
-    if (f.size > target || target - f.size < ENTRIES_MIN)
+    if (f.size >= target)
         return DT_OK;
     x->seen = dt_malloc((size_t)(target - f.size) * 32);
     if (x->seen == NULL)
@@ -759,11 +774,17 @@ static dt_status entries_pass(ctx *x, dt_err *err)
         snprintf(url, sizeof url, "/detente/v1/ledger/entries?start=%llu&end=%llu",
                  (unsigned long long)f.size, (unsigned long long)end);
         taxii_reply_init(&rep);
-        rc = get(x, url, JSON_MEDIA, NULL, &rep, err);
+        dt_err ge = {0};
+        rc = get(x, url, JSON_MEDIA, NULL, &rep, &ge);
         j = rc == DT_OK ? json_loadb(rep.body.data, rep.body.len, 0, NULL) : NULL;
         taxii_reply_release(&rep);
+        if (rc == DT_ENOTFOUND) {
+            logf_(x, "no ledger entries endpoint: one inclusion proof per version");
+            x->seen_count = 0;
+            return DT_OK;
+        }
         if (rc != DT_OK)
-            return rc;
+            return dt_fail(err, rc, ge.where, "%s", ge.msg);
         list = json_object_get(j, "entries");
         if (!json_is_array(list) || json_array_size(list) == 0 ||
             json_array_size(list) > end - f.size + 1) {
@@ -780,6 +801,15 @@ static dt_status entries_pass(ctx *x, dt_err *err)
                 return dt_fail(err, DT_EINVALID, url, "entries[%zu]: bad leaf_input", i);
             }
             ledger_hash_leaf(leaf, n, h);
+            if (has_bytes(leaf, n, "\"tombstone\":true")) {
+                json_t *tomb = json_loadb((const char *)leaf, n, 0, NULL);
+                if (json_is_object(tomb) && json_is_true(json_object_get(tomb, "tombstone"))) {
+                    if (x->tombs == NULL)
+                        x->tombs = json_array();
+                    json_array_append(x->tombs, tomb);
+                }
+                json_decref(tomb);
+            }
             dt_free(leaf);
             memcpy(x->seen[x->seen_count++], h, 32);
             frontier_append(&f, h);
@@ -799,14 +829,96 @@ static dt_status entries_pass(ctx *x, dt_err *err)
                           json_pack("{s:o}", "first", sth_json(&x->head)), err);
     }
     qsort(x->seen, x->seen_count, 32, cmp_hash);
-    return frontier_save(x, &f, err);
+    x->frontier = dt_malloc(sizeof f);
+    if (x->frontier == NULL)
+        return dt_fail(err, DT_ENOMEM, x->cfg.name, "out of memory");
+    memcpy(x->frontier, &f, sizeof f);
+    return DT_OK;
 }
+
+/* Apply the tombstones the entries pass proved: each must be signed with
+ * the peer's pinned key (a node only ledgers tombstones it signed itself),
+ * over the JCS of the leaf without its signature. */
+static dt_status apply_tombstones(ctx *x, dt_err *err)
+{
+    json_t *t;
+    size_t i;
+    store_collection *cs = NULL;
+    size_t ccount = 0;
+    dt_status rc = DT_OK;
+    if (x->tombs == NULL)
+        return DT_OK;
+    rc = store_collection_list(x->s, &cs, &ccount, err);
+    if (rc != DT_OK)
+        return rc;
+    json_array_foreach(x->tombs, i, t) {
+        const char *id = json_string_value(json_object_get(t, "id"));
+        const char *mod = json_string_value(json_object_get(t, "modified"));
+        const char *sig64 = json_string_value(json_object_get(t, "signature"));
+        uint8_t sig[64];
+        size_t n = 0;
+        dt_buf msg;
+        json_t *copy = json_deep_copy(t);
+        bool good = false;
+        if (id == NULL || mod == NULL || sig64 == NULL || copy == NULL ||
+            !dt_base64_decode(sig64, strlen(sig64), sig, sizeof sig, &n) || n != 64) {
+            json_decref(copy);
+            logf_(x, "tombstone %zu: malformed, ignored", i);
+            continue;
+        }
+        json_object_del(copy, "signature");
+        dt_buf_init(&msg, 1 << 16);
+        if (stix_jcs(copy, &msg, NULL) == DT_OK)
+            good = crypto_sign_verify_detached(sig, (const unsigned char *)msg.data, msg.len,
+                                               x->cfg.key) == 0;
+        dt_buf_release(&msg);
+        json_decref(copy);
+        if (!good) {
+            char reason[256];
+            snprintf(reason, sizeof reason,
+                     "tombstone for %.150s in its ledger is not signed with its pinned key", id);
+            rc = fail_check(x, "bad-tombstone", reason, json_pack("{s:O}", "tombstone", t), err);
+            break;
+        }
+        for (size_t c = 0; c < ccount; c++) {
+            node_principal local;
+            size_t erased = 0;
+            dt_err de = {0};
+            node_principal_local(&local);
+            dt_status drc = node_delete(x->n, &local, cs[c].id, id,
+                                        strcmp(mod, "all") == 0 ? NULL : mod, &erased, &de);
+            if (drc == DT_OK) {
+                logf_(x, "deleted %s (%s) from %s: the peer deleted it", id, mod, cs[c].id);
+                if (x->r != NULL)
+                    x->r->deleted += erased;
+            } else if (drc != DT_ENOTFOUND) {
+                rc = dt_fail(err, drc, de.where, "%s", de.msg);
+                break;
+            }
+        }
+        if (rc != DT_OK)
+            break;
+    }
+    dt_free(cs);
+    return rc;
+}
+
+static dt_status pull_all(ctx *x, dt_err *err);
 
 static dt_status pull(ctx *x, dt_err *err)
 {
-    dt_status erc = entries_pass(x, err);
-    if (erc != DT_OK)
-        return erc;
+    dt_status rc = entries_pass(x, err);
+    if (rc == DT_OK)
+        rc = pull_all(x, err);
+    if (rc == DT_OK)
+        rc = apply_tombstones(x, err);
+    if (rc == DT_OK && x->frontier != NULL)
+        rc = frontier_save(x, x->frontier, err);
+    return rc;
+}
+
+static dt_status pull_all(ctx *x, dt_err *err)
+{
     if (x->cfg.collection_count > 0) {
         for (size_t i = 0; i < x->cfg.collection_count; i++) {
             dt_status rc = pull_collection(x, x->cfg.collections[i], err);
@@ -996,6 +1108,8 @@ dt_status peer_sync(node *n, const char *name, const peer_sync_opts *opts, peer_
     pthread_mutex_unlock(&sync_lock);
     taxii_client_free(x.c);
     dt_free(x.seen);
+    dt_free(x.frontier);
+    json_decref(x.tombs);
     /* record the pass (a check failure already wrote the suspect state) */
     if (peer_state_get(x.s, name, &st, NULL) == DT_OK) {
         if (rc == DT_OK) {
