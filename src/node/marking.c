@@ -63,3 +63,131 @@ node_tlp node_object_marking(const json_t *obj, node_tlp default_level)
     }
     return any ? level : default_level;
 }
+
+/* ---- granular markings: redaction (STIX 2.1 section 7.2.3) ----
+ * A selector is a path of property names and [n] list indexes, joined by
+ * '.', e.g. "description", "labels.[1]", "kill_chain_phases.[0].phase_name".
+ * Every selector of a granular marking above the requester's clearance has
+ * its target removed. Removal is done in two passes: targets are replaced by
+ * JSON null (STIX forbids null values, so no real content is null), then
+ * nulls are swept out, which keeps list indexes of other selectors stable
+ * while they are resolved. */
+
+static json_t *select_parent(json_t *obj, const char *sel, char *last, size_t last_cap,
+                             size_t *index, bool *is_index)
+{
+    json_t *cur = obj;
+    char tok[256];
+    const char *p = sel;
+    for (;;) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        if (n == 0 || n >= sizeof tok)
+            return NULL;
+        memcpy(tok, p, n);
+        tok[n] = '\0';
+        bool idx = tok[0] == '[' && tok[n - 1] == ']';
+        size_t k = 0;
+        if (idx) {
+            for (size_t j = 1; j + 1 < n; j++) {
+                if (tok[j] < '0' || tok[j] > '9' || k > 100000000)
+                    return NULL;
+                k = k * 10 + (size_t)(tok[j] - '0');
+            }
+            if (n < 3)
+                return NULL;
+        }
+        if (dot == NULL) {
+            if (idx) {
+                if (!json_is_array(cur) || k >= json_array_size(cur))
+                    return NULL;
+                *index = k;
+            } else {
+                if (!json_is_object(cur) || json_object_get(cur, tok) == NULL ||
+                    strlen(tok) >= last_cap)
+                    return NULL;
+                memcpy(last, tok, strlen(tok) + 1);
+            }
+            *is_index = idx;
+            return cur;
+        }
+        cur = idx ? json_array_get(cur, k) : json_object_get(cur, tok);
+        if (cur == NULL)
+            return NULL;
+        p = dot + 1;
+    }
+}
+
+static void sweep_nulls(json_t *v)
+{
+    if (json_is_object(v)) {
+        const char *key;
+        json_t *val;
+        void *tmp;
+        json_object_foreach_safe(v, tmp, key, val) {
+            if (json_is_null(val))
+                json_object_del(v, key);
+            else
+                sweep_nulls(val);
+        }
+    } else if (json_is_array(v)) {
+        for (size_t i = json_array_size(v); i-- > 0;) {
+            json_t *e = json_array_get(v, i);
+            if (json_is_null(e))
+                json_array_remove(v, i);
+            else
+                sweep_nulls(e);
+        }
+    }
+}
+
+bool node_object_redact(json_t *obj, node_tlp clearance)
+{
+    json_t *gms = json_object_get(obj, "granular_markings");
+    bool any = false;
+    size_t i;
+    json_t *gm;
+
+    if (!json_is_array(gms))
+        return false;
+    json_array_foreach(gms, i, gm) {
+        node_tlp t;
+        const char *ref = json_string_value(json_object_get(gm, "marking_ref"));
+        json_t *sels = json_object_get(gm, "selectors");
+        size_t k;
+        json_t *sel;
+        if (ref == NULL || !node_tlp_of_marking(ref, &t) || t <= clearance || !json_is_array(sels))
+            continue;
+        any = true;
+        json_array_foreach(sels, k, sel) {
+            char last[256];
+            size_t index = 0;
+            bool is_index = false;
+            const char *s = json_string_value(sel);
+            json_t *parent = s ? select_parent(obj, s, last, sizeof last, &index, &is_index) : NULL;
+            if (parent == NULL)
+                continue;
+            if (is_index)
+                json_array_set_new(parent, index, json_null());
+            else
+                json_object_set_new(parent, last, json_null());
+        }
+        /* the marking entry itself goes: its selectors point at removed content */
+        json_array_set_new(gms, i, json_null());
+    }
+    if (!any)
+        return false;
+    sweep_nulls(obj);
+    gms = json_object_get(obj, "granular_markings");
+    if (json_is_array(gms) && json_array_size(gms) == 0)
+        json_object_del(obj, "granular_markings");
+    /* a redacted copy no longer matches its signature: serve it unsigned and say so */
+    json_t *ext = json_object_get(obj, "extensions");
+    if (json_is_object(ext)) {
+        json_object_del(ext, NODE_EXTENSION_ID);
+        if (json_object_size(ext) == 0)
+            json_object_del(obj, "extensions");
+    }
+    json_object_set_new(obj, "x_detente_redacted", json_true());
+    return true;
+}

@@ -40,6 +40,11 @@ bool node_tlp_of_marking(const char *marking_id, node_tlp *out);
 /* An object's effective level: its most restrictive TLP object marking, or
  * default_level when it has none (marking-definitions are CLEAR). */
 node_tlp node_object_marking(const json_t *obj, node_tlp default_level);
+/* Remove from obj, in place, every property that a granular TLP marking
+ * above clearance selects; if anything was removed, also drop detente's
+ * signature extension (it would no longer verify) and add
+ * "x_detente_redacted": true. Returns whether obj was redacted. */
+bool node_object_redact(json_t *obj, node_tlp clearance);
 
 #define NODE_PATH_MAX 1024
 

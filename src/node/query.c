@@ -7,8 +7,13 @@
  * into the store query, so rows above it are never read into a page: they
  * cannot leak through counts, `more` flags or paging cursors either.
  *
- * Peers are never served RED (TLP 2.0: RED is for named recipients only),
- * whatever their configured clearance. */
+ * TLP between parties: peers are never served RED (TLP 2.0: RED is for
+ * named recipients only; locally, an account whose clearance is RED is such
+ * a named recipient), whatever their configured clearance; AMBER and
+ * AMBER+STRICT objects this node received from others are never relayed to
+ * peers. Parts of an object under granular markings above the requester's
+ * clearance are removed from the copy served, which then carries no
+ * signature (it would not verify) and says it was redacted. */
 #include "ledger/ledger.h"
 #include "node/node_int.h"
 #include "stix/stix.h"
@@ -57,6 +62,33 @@ static node_tlp clearance(const node_principal *who)
     return t;
 }
 
+/* Replace a row's JSON by its redacted copy when granular markings above
+ * the clearance select parts of it. */
+static dt_status redact_row(store_row *r, node_tlp clearance, dt_err *err)
+{
+    json_t *obj;
+    dt_buf b;
+    dt_status rc = DT_OK;
+    if (r->json == NULL || strstr(r->json, "\"granular_markings\"") == NULL)
+        return DT_OK;
+    obj = json_loadb(r->json, r->json_len, JSON_DECODE_ANY, NULL);
+    if (obj == NULL)
+        return dt_fail(err, DT_EDB, r->id, "stored JSON does not parse: the store is damaged");
+    if (node_object_redact(obj, clearance)) {
+        dt_buf_init(&b, r->json_len + 64);
+        rc = stix_jcs(obj, &b, err);
+        if (rc == DT_OK) {
+            dt_free(r->json);
+            r->json_len = b.len;
+            r->json = dt_buf_take(&b);
+        } else {
+            dt_buf_release(&b);
+        }
+    }
+    json_decref(obj);
+    return rc;
+}
+
 dt_status node_query(node *n, const node_principal *who, const store_query *q, store_page *out,
                      dt_err *err)
 {
@@ -70,9 +102,29 @@ dt_status node_query(node *n, const node_principal *who, const store_query *q, s
         return rc;
     if (mine.max_marking < 0 || mine.max_marking > (int)limit)
         mine.max_marking = (int)limit;
+    /* TLP between parties: AMBER and AMBER+STRICT that this node received
+     * from others (signed by someone else) are never relayed to a peer. */
+    if (who->kind == NODE_PRINCIPAL_PEER) {
+        mine.foreign_limit = true;
+        mine.max_marking_foreign = NODE_TLP_GREEN;
+        mine.own_signer = n->identity_id;
+    }
     if (mine.limit == 0 || mine.limit > STORE_MAX_PAGE)
         mine.limit = n->conf.page_default;
-    return store_query_page(n->st, &mine, out, err);
+    rc = store_query_page(n->st, &mine, out, err);
+    if (rc != DT_OK || limit == NODE_TLP_RED)
+        return rc;
+    for (size_t i = 0; i < out->count && rc == DT_OK; i++) {
+        store_row *r = &out->rows[i];
+        node_tlp c = limit;
+        if (who->kind == NODE_PRINCIPAL_PEER && c > NODE_TLP_GREEN &&
+            (r->signer == NULL || strcmp(r->signer, n->identity_id) != 0))
+            c = NODE_TLP_GREEN;
+        rc = redact_row(r, c, err);
+    }
+    if (rc != DT_OK)
+        store_page_release(out);
+    return rc;
 }
 
 /* A signed tombstone leaf: JCS of {deleted, id, modified, signature,

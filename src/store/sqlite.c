@@ -941,6 +941,8 @@ static dt_status query_prepare(sq_store *st, conn *c, const store_query *q, bool
         rc = put_list(&b, "spec_version", q->spec_version_count, err);
     if (rc == DT_OK && q->max_marking >= 0)
         rc = dt_buf_puts(&b, " AND marking <= ?", err);
+    if (rc == DT_OK && q->foreign_limit)
+        rc = dt_buf_puts(&b, " AND (marking <= ? OR signer IS ?)", err);
     if (rc == DT_OK && !(v & STORE_VER_ALL)) {
         const char *sep = "";
         rc = dt_buf_puts(&b, " AND (", err);
@@ -988,6 +990,11 @@ static dt_status query_prepare(sq_store *st, conn *c, const store_query *q, bool
         brc = sqlite3_bind_text(s, i++, q->spec_versions[k], -1, SQLITE_STATIC);
     if (brc == SQLITE_OK && q->max_marking >= 0)
         brc = sqlite3_bind_int(s, i++, q->max_marking);
+    if (brc == SQLITE_OK && q->foreign_limit)
+        brc = sqlite3_bind_int(s, i++, q->max_marking_foreign);
+    if (brc == SQLITE_OK && q->foreign_limit)
+        brc = q->own_signer ? sqlite3_bind_text(s, i++, q->own_signer, -1, SQLITE_STATIC)
+                            : sqlite3_bind_null(s, i++);
     if (!(v & STORE_VER_ALL) && (v & STORE_VER_AT))
         for (size_t k = 0; brc == SQLITE_OK && k < q->at_count; k++)
             brc = sqlite3_bind_text(s, i++, q->at[k], -1, SQLITE_STATIC);

@@ -101,6 +101,11 @@ typedef struct store_query {
     size_t limit;                  /* rows per page, 1..STORE_MAX_PAGE */
     bool with_json;                /* false for manifests */
     bool include_deleted;          /* tombstoned rows (json NULL) too */
+    /* Relay limit (TLP between parties): when set, rows NOT signed by
+     * own_signer must also have marking <= max_marking_foreign. */
+    bool foreign_limit;
+    int max_marking_foreign;
+    const char *own_signer;
 } store_query;
 
 #define STORE_MAX_PAGE 10000
