@@ -227,6 +227,132 @@ static void test_node_ingest_unsigned_from_peer(void **state)
     node_ingest_result_release(&res);
 }
 
+static void test_node_query_grants_and_markings(void **state)
+{
+    fixture *f = *state;
+    node_ingest_opts o = {.collection = "default", .sign = true};
+    node_ingest_result res = {0};
+    char text[2048];
+    /* one GREEN, one RED, one unmarked (node default AMBER) */
+    snprintf(text, sizeof text,
+             "{\"type\":\"identity\",\"spec_version\":\"2.1\",\"id\":\"identity--a0000000-0000-4000-8000-000000000001\","
+             "\"created\":\"2024-01-01T00:00:00.000Z\",\"modified\":\"2024-01-01T00:00:00.000Z\",\"name\":\"g\","
+             "\"object_marking_refs\":[\"marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb\"]}\n"
+             "{\"type\":\"identity\",\"spec_version\":\"2.1\",\"id\":\"identity--a0000000-0000-4000-8000-000000000002\","
+             "\"created\":\"2024-01-01T00:00:00.000Z\",\"modified\":\"2024-01-01T00:00:00.000Z\",\"name\":\"r\","
+             "\"object_marking_refs\":[\"marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1\","
+             "\"marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb\"]}\n"
+             "{\"type\":\"identity\",\"spec_version\":\"2.1\",\"id\":\"identity--a0000000-0000-4000-8000-000000000003\","
+             "\"created\":\"2024-01-01T00:00:00.000Z\",\"modified\":\"2024-01-01T00:00:00.000Z\",\"name\":\"u\"}\n");
+    ingest(f, text, &o, &res, DT_OK);
+    assert_int_equal(res.added, 3);
+    node_ingest_result_release(&res);
+
+    const char *types[] = {"identity"};
+    store_query q = {.collection = "default", .types = types, .type_count = 1, .max_marking = -1,
+                     .limit = 100, .with_json = false};
+    store_page page;
+    dt_err err = {0};
+    node_principal user = {.kind = NODE_PRINCIPAL_USER, .name = "alice",
+                           .max_marking = NODE_TLP_GREEN};
+    assert_int_equal(node_user_add(f->n, "alice", "correct horse battery", NODE_TLP_GREEN, NULL, 0,
+                                   &err), DT_OK);
+    /* no grant yet */
+    assert_int_equal(node_query(f->n, &user, &q, &page, &err), DT_EDENIED);
+    assert_int_equal(node_grant(f->n, "alice", "default", STORE_PERM_READ, NULL), DT_OK);
+    assert_int_equal(node_query(f->n, &user, &q, &page, NULL), DT_OK);
+    /* only the GREEN identity (the node's own identity is AMBER by default) */
+    assert_int_equal(page.count, 1);
+    assert_string_equal(page.rows[0].id, "identity--a0000000-0000-4000-8000-000000000001");
+    store_page_release(&page);
+    user.max_marking = NODE_TLP_RED;
+    node_principal peer = {.kind = NODE_PRINCIPAL_PEER, .name = "alice", .max_marking = NODE_TLP_RED};
+    assert_int_equal(node_query(f->n, &peer, &q, &page, NULL), DT_OK);
+    for (size_t i = 0; i < page.count; i++) /* RED never goes to a peer */
+        assert_string_not_equal(page.rows[i].id, "identity--a0000000-0000-4000-8000-000000000002");
+    store_page_release(&page);
+    /* an unknown collection is not found, not denied */
+    q.collection = "nope";
+    dt_err_clear(&err);
+    assert_int_equal(node_query(f->n, &user, &q, &page, &err), DT_ENOTFOUND);
+}
+
+static void test_node_query_relay_and_redaction(void **state)
+{
+    fixture *f = *state;
+    node_ingest_opts o = {.collection = "default", .sign = true};
+    node_ingest_result res = {0};
+    char text[4096];
+    /* ours: AMBER, with a RED granular marking on its description */
+    snprintf(text, sizeof text,
+             "{\"type\":\"identity\",\"spec_version\":\"2.1\",\"id\":\"identity--b0000000-0000-4000-8000-000000000001\","
+             "\"created\":\"2024-01-01T00:00:00.000Z\",\"modified\":\"2024-01-01T00:00:00.000Z\",\"name\":\"ours\","
+             "\"description\":\"secret detail\",\"sectors\":[\"government\",\"defense\"],"
+             "\"object_marking_refs\":[\"marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421\"],"
+             "\"granular_markings\":[{\"marking_ref\":\"marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1\","
+             "\"selectors\":[\"description\",\"sectors.[1]\"]},"
+             "{\"marking_ref\":\"marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb\",\"selectors\":[\"name\"]}]}\n");
+    ingest(f, text, &o, &res, DT_OK);
+    assert_int_equal(res.added, 1);
+    node_ingest_result_release(&res);
+    /* theirs: AMBER, signed by another party, received from a peer */
+    uint8_t pk[32], sk[64];
+    crypto_sign_keypair(pk, sk);
+    json_t *theirs = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:[s]}", "type", "identity",
+                               "spec_version", "2.1", "id",
+                               "identity--b0000000-0000-4000-8000-000000000002", "created",
+                               "2024-01-01T00:00:00.000Z", "modified", "2024-01-01T00:00:00.000Z",
+                               "name", "theirs", "object_marking_refs",
+                               "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421");
+    assert_int_equal(node_object_sign(theirs, "identity--c0000000-0000-4000-8000-00000000000c", sk,
+                                      NULL),
+                     DT_OK);
+    node_principal local;
+    node_principal_local(&local);
+    node_ingest_opts po = {.collection = "default", .peer = "other"};
+    const char *where = "theirs";
+    assert_int_equal(node_ingest_json(f->n, &local, &po, &theirs, &where, 1, &res, NULL), DT_OK);
+    assert_int_equal(res.added, 1);
+    node_ingest_result_release(&res);
+    json_decref(theirs);
+
+    assert_int_equal(node_user_add(f->n, "peer-b", "a long enough password", NODE_TLP_AMBER, NULL, 0,
+                                   NULL), DT_OK);
+    assert_int_equal(node_grant(f->n, "peer-b", "default", STORE_PERM_READ, NULL), DT_OK);
+    const char *ids[] = {"identity--b0000000-0000-4000-8000-000000000001",
+                         "identity--b0000000-0000-4000-8000-000000000002"};
+    store_query q = {.collection = "default", .ids = ids, .id_count = 2, .max_marking = -1,
+                     .limit = 10, .with_json = true};
+    store_page page;
+    node_principal peer = {.kind = NODE_PRINCIPAL_PEER, .name = "peer-b", .max_marking = NODE_TLP_AMBER};
+    assert_int_equal(node_query(f->n, &peer, &q, &page, NULL), DT_OK);
+    /* ours is served (AMBER is ours to share), theirs is not relayed */
+    assert_int_equal(page.count, 1);
+    assert_string_equal(page.rows[0].id, ids[0]);
+    json_t *served = json_loadb(page.rows[0].json, page.rows[0].json_len, 0, NULL);
+    assert_non_null(served);
+    assert_null(json_object_get(served, "description"));
+    assert_int_equal(json_array_size(json_object_get(served, "sectors")), 1);
+    assert_string_equal(json_string_value(json_object_get(served, "name")), "ours");
+    assert_true(json_is_true(json_object_get(served, "x_detente_redacted")));
+    node_signature sig;
+    assert_int_equal(node_object_verify(served, &sig, NULL), DT_OK);
+    assert_false(sig.present); /* never a signature that would fail */
+    json_decref(served);
+    store_page_release(&page);
+
+    /* the operator sees everything, signed */
+    assert_int_equal(node_query(f->n, &local, &q, &page, NULL), DT_OK);
+    assert_int_equal(page.count, 2);
+    for (size_t i = 0; i < page.count; i++) {
+        json_t *o2 = json_loadb(page.rows[i].json, page.rows[i].json_len, 0, NULL);
+        assert_int_equal(node_object_verify(o2, &sig, NULL), DT_OK);
+        assert_true(sig.present);
+        json_decref(o2);
+    }
+    store_page_release(&page);
+}
+
 static void test_node_delete_tombstone(void **state)
 {
     fixture *f = *state;
@@ -280,6 +406,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_node_ingest_rejects_with_reasons, setup, teardown),
         cmocka_unit_test_setup_teardown(test_node_ingest_conflicting_body, setup, teardown),
         cmocka_unit_test_setup_teardown(test_node_ingest_unsigned_from_peer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_node_query_grants_and_markings, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_node_query_relay_and_redaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_node_delete_tombstone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_node_config_unknown_key, setup, teardown),
     };
