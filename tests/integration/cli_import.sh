@@ -94,14 +94,16 @@ printf '%s\n' '{"type":"domain-name","spec_version":"2.1","id":"domain-name--3c1
 [ "$(cat "$tmp/rc")" = 0 ] || { cat "$tmp/err"; fail "gzip JSON lines on stdin"; }; ok
 
 # a locked database: a clear error, not a hang or crash
-python3 - "$DETENTE_HOME/detente.db" <<'EOF' &
+python3 - "$DETENTE_HOME/detente.db" "$tmp/locked" <<'EOF' &
 import sqlite3, sys, time
-c = sqlite3.connect(sys.argv[1], timeout=1)
+c = sqlite3.connect(sys.argv[1], timeout=30)
 c.execute("BEGIN EXCLUSIVE")
+open(sys.argv[2], "w").close()
 time.sleep(15)
 EOF
 locker=$!
-sleep 1
+for _ in $(seq 100); do [ -f "$tmp/locked" ] && break; sleep 0.1; done
+[ -f "$tmp/locked" ] || fail "could not lock the store for the test"
 set +e; timeout 60 "$bin" import "$src"/data/samples/indicator-for-c2-ip-address.json >"$tmp/out" 2>"$tmp/err"; rc=$?; set -e
 kill $locker 2>/dev/null || true; wait $locker 2>/dev/null || true
 [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || fail "import into a locked store: exit $rc"
