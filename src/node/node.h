@@ -234,4 +234,45 @@ dt_status node_key_parse(const char *text, uint8_t pk[crypto_sign_PUBLICKEYBYTES
 /* Lower-case hex SHA-256 of the public key bytes (65 bytes with NUL). */
 void node_key_fingerprint(const uint8_t pk[crypto_sign_PUBLICKEYBYTES], char out[65]);
 
+
+/* ==== verification (src/node/verdicts.c; docs/verdicts.md "On a node") ====
+ * Verdicts are computed on demand from what the requester may read: every
+ * claim, sighting and opinion is read through node_query, so a verdict and
+ * its evidence never rest on an object above the requester's clearance or
+ * in a collection it may not read. */
+#include "verify/verify.h"
+
+/* The warninglists this node judges with: the shipped set, found at
+ * $DETENTE_WARNINGLISTS or next to the binary (<bin>/../data/warninglists/
+ * lists, <bin>/../share/detente/warninglists, /usr/share/detente/
+ * warninglists), plus [verify] warninglists from detente.conf (relative to
+ * the home). No shipped set found: DT_OK with what the config gave (maybe
+ * nothing); *shipped tells (may be NULL). A configured directory that
+ * cannot be read: DT_EIO. Caller owns *out. */
+dt_status node_verify_lists_load(node *n, verify_lists **out, bool *shipped, dt_err *err);
+
+/* Feed every indicator, relationship, sighting and opinion `who` may read
+ * (newest versions, every readable collection) to a new engine and run it.
+ * lists borrowed, may be NULL, must outlive *out; as_of 0: each claim's own
+ * newest date (see verify_engine_run). Caller owns *out. */
+dt_status node_verify_run(node *n, const node_principal *who, const verify_lists *lists,
+                          int64_t as_of, verify_engine **out, dt_err *err);
+
+/* The JSON forms the CLI (--json) and /detente/v1/ share (contracts, see
+ * docs/verdicts.md). New references, NULL when out of memory.
+ *   claim:   {"id","type","source","verdict","score","as_of","sightings","opinions","object"}
+ *   explain: the claim's fields plus "support","against","benign",
+ *            "independent_sources","reason","evidence":[{"class","kind",
+ *            "message","source","time","use","weight","why", "count" |
+ *            "opinion" | "fatal", "object": {"id","modified","signer",
+ *            "collection","ledger_leaf"} or null}]
+ *   source:  {"source","claims","corroborated","refuted","disputed",
+ *            "unverified","mean","interval":[lo,hi],"letter","history":[{
+ *            "as_of", the same figures} oldest first, one per month end]} */
+json_t *node_verify_claim_json(const verify_claim_info *c);
+json_t *node_verify_explain_json(const verify_explain *x);
+dt_status node_verify_source_json(const verify_engine *e, size_t i, unsigned history_months,
+                                  json_t **out, dt_err *err);
+/* ==== end of verification ==== */
+
 #endif

@@ -245,4 +245,102 @@ char verify_reliability_letter(const verify_reliability *r);
 double verify_beta_inc(double a, double b, double x);
 double verify_beta_quantile(double a, double b, double p);
 
+
+/* ---------------------------------------------------------------- engine
+ * engine.c: every claim's verdict and every source's reliability over a set
+ * of stored objects, fed one by one (node/verdicts.c reads them through
+ * node_query, so a requester's clearance decides what the engine sees).
+ * Still pure: no clock, no store; what it is given is all it knows.
+ *
+ * Claims: indicators (their pattern's equality atoms are the values they
+ * call malicious) and relationships (attributed-to, indicates, ...: judged
+ * by opinions and sightings only). Evidence: warninglist hits and checks on
+ * the atoms, checks on the indicator, "technical:cannot-match" (an atom on
+ * a property its object type does not have), "technical:self-contradiction"
+ * (the claim's source later revoked another claim of the same value, or
+ * disagreed with one), sightings whose sighting_of_ref is the claim, and
+ * opinions whose object_refs name it. A claim's or evidence's source is its
+ * signer, else its created_by_ref, else "unattributed". Only the newest
+ * version of each id counts (by modified; the same id in two collections
+ * counts once). See docs/verdicts.md "On a node". */
+typedef struct verify_engine verify_engine;
+
+/* Where an object is stored: strings borrowed (from the caller in
+ * verify_engine_add, from the engine in answers). id NULL: no object (a
+ * warninglist hit or a check of the claim itself). */
+typedef struct verify_ref {
+    const char *id;
+    const char *modified;   /* canonical 9-digit form, as in store_row */
+    const char *signer;     /* NULL: unsigned */
+    const char *collection;
+    int64_t leaf_index;     /* ledger leaf of this version, -1 none */
+} verify_ref;
+
+/* lists borrowed (may be NULL: no warninglists) and must outlive e; p NULL:
+ * verify_params_default. DT_ENOMEM. */
+dt_status verify_engine_new(const verify_lists *lists, const verify_params *p, verify_engine **out,
+                            dt_err *err);
+void verify_engine_free(verify_engine *e);
+
+/* Feed one stored object version (obj is a `const json_t *`, borrowed; what
+ * is needed is copied). Types other than indicator, relationship, sighting
+ * and opinion are ignored (DT_OK). An older version of an id already fed is
+ * ignored; a newer one replaces it. DT_ENOMEM; DT_EARG after a run. */
+dt_status verify_engine_add(verify_engine *e, const verify_ref *where, const void *obj,
+                            dt_err *err);
+
+/* Judge every claim. as_of 0: each claim's "now" is the newest date among
+ * the claim (modified) and its sightings (last_seen) and opinions
+ * (modified), so the answer depends on the objects only; as_of > 0 (seconds
+ * since the epoch): that instant for every claim, evidence after it
+ * ignored. Once only. DT_ENOMEM. */
+dt_status verify_engine_run(verify_engine *e, int64_t as_of, dt_err *err);
+
+typedef struct verify_claim_info {
+    const char *id;
+    const char *type;        /* "indicator", "relationship" */
+    const char *source;
+    verify_ref where;
+    int64_t now;             /* the instant it was judged at */
+    verify_verdict verdict;
+    double score;
+    size_t sightings, opinions; /* objects referring to it */
+} verify_claim_info;
+
+/* Claims in order of id (after a run). */
+size_t verify_engine_claim_count(const verify_engine *e);
+void verify_engine_claim(const verify_engine *e, size_t i, verify_claim_info *out);
+/* Index of a claim by id: false when it is not a claim the engine holds. */
+bool verify_engine_find(const verify_engine *e, const char *id, size_t *i);
+
+/* A claim's verdict with every piece of evidence. ev[k] pairs with
+ * where[k] (the object behind it) and result.counted[k] (how it was used).
+ * Release with verify_explain_release. DT_ENOMEM. */
+typedef struct verify_explain {
+    verify_claim_info claim;
+    verify_evidence *ev;
+    verify_ref *where;
+    size_t count;
+    verify_result result;
+} verify_explain;
+dt_status verify_engine_explain(const verify_engine *e, size_t i, verify_explain *out,
+                                dt_err *err);
+void verify_explain_release(verify_explain *x);
+
+/* Sources that made claims, in order of id, with their reliability over
+ * every claim judged (after a run). */
+size_t verify_engine_source_count(const verify_engine *e);
+const char *verify_engine_source_id(const verify_engine *e, size_t i);
+size_t verify_engine_source_claims(const verify_engine *e, size_t i);
+/* Reliability of source i counting claims judged at or before as_of
+ * (INT64_MAX: all). A claim counts from the instant it was judged at, with
+ * its verdict of that instant (docs/verdicts.md). DT_ENOMEM. */
+dt_status verify_engine_source_reliability(const verify_engine *e, size_t i, int64_t as_of,
+                                           verify_reliability *out, dt_err *err);
+/* The newest instant any claim was judged at (0 with no claims). */
+int64_t verify_engine_latest(const verify_engine *e);
+/* The last instant of the UTC calendar month `back` months before the one
+ * holding t (back 0: t's own month), in seconds. */
+int64_t verify_month_end(int64_t t, unsigned back);
+
 #endif
