@@ -29,6 +29,7 @@
 #include "verify/verify.h"
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -715,6 +716,17 @@ static void atom_kinds(const atom *a, const char **check, const char **attr)
     }
 }
 
+static void set_msg(verify_evidence *ev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_msg(verify_evidence *ev, const char *fmt, ...)
+{
+    char big[1024]; /* formatted whole, then cut to the message's size */
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(big, sizeof big, fmt, ap);
+    va_end(ap);
+    dt_strlcpy(ev->message, big, sizeof ev->message);
+}
+
 static void fmt_time(int64_t t, char out[DT_TIME_LEN])
 {
     dt_time x = {.sec = t};
@@ -739,6 +751,15 @@ static dt_status build(const verify_engine *e, uint32_t ci, scratch *s, int64_t 
             const item *it = &e->items[e->by_claim[c->ev_first + k]];
             if (it->time > t)
                 t = it->time;
+        }
+    }
+    if (e->as_of <= 0 && !c->revoked) {
+        /* a later retraction by the claim's own source is evidence too */
+        for (uint32_t k = 0; k < c->atom_count; k++) {
+            const atom *a = &e->atoms[c->atom_first + k];
+            const negation *ng = neg_lookup(e, c->source, a->type, a->value);
+            if (ng != NULL && ng->origin != ci && ng->time > c->t_modified && ng->time > t)
+                t = ng->time;
         }
     }
     *now = t;
@@ -786,7 +807,7 @@ static dt_status build(const verify_engine *e, uint32_t ci, scratch *s, int64_t 
             for (size_t j = 0; j < n && j < 8; j++) {
                 PUSH();
                 *ev = tmp[j];
-                snprintf(ev->message, sizeof ev->message, "%.40s:%.30s: %s", a->type, a->path,
+                set_msg(ev, "%.40s:%.30s: %s", a->type, a->path,
                          tmp[j].message);
                 ev->time = static_time;
             }
@@ -798,7 +819,7 @@ static dt_status build(const verify_engine *e, uint32_t ci, scratch *s, int64_t 
                 PUSH();
                 ev->cls = VERIFY_EV_WARNINGLIST;
                 dt_strlcpy(ev->kind, "warninglist", sizeof ev->kind);
-                snprintf(ev->message, sizeof ev->message, "%.60s listed in %.60s: %s", a->value,
+                set_msg(ev, "%.60s listed in %.60s: %s", a->value,
                          hits[j].list_name, hits[j].description ? hits[j].description : "");
                 ev->time = static_time;
             }
@@ -849,14 +870,14 @@ static dt_status build(const verify_engine *e, uint32_t ci, scratch *s, int64_t 
             ev->count = it->count;
             fmt_time(it->first_seen ? it->first_seen : it->time, a);
             fmt_time(it->last_seen ? it->last_seen : it->time, b);
-            snprintf(ev->message, sizeof ev->message, "seen %u time%s, first %s, last %s",
+            set_msg(ev, "seen %u time%s, first %s, last %s",
                      it->count, it->count == 1 ? "" : "s", a, b);
         } else {
             static const char *const names[] = {"strongly-disagree", "disagree", "neutral",
                                                 "agree", "strongly-agree"};
             dt_strlcpy(ev->kind, "opinion", sizeof ev->kind);
             ev->opinion = it->opinion;
-            snprintf(ev->message, sizeof ev->message, "%s%s%.120s", names[it->opinion + 2],
+            set_msg(ev, "%s%s%.120s", names[it->opinion + 2],
                      it->explanation ? ": " : "", it->explanation ? it->explanation : "");
         }
         w->id = it->id;
@@ -886,6 +907,10 @@ static int by_claim_id(const void *a, const void *b)
 {
     return strcmp(sort_e->claims[*(const uint32_t *)a].id,
                   sort_e->claims[*(const uint32_t *)b].id);
+}
+static int by_item_id(const void *a, const void *b)
+{
+    return strcmp(sort_e->items[*(const uint32_t *)a].id, sort_e->items[*(const uint32_t *)b].id);
 }
 static int by_source_id(const void *a, const void *b)
 {
@@ -930,6 +955,14 @@ dt_status verify_engine_run(verify_engine *e, int64_t as_of, dt_err *err)
         if (c != NULL)
             e->by_claim[c->ev_first + c->ev_count++] = (uint32_t)i;
     }
+    /* evidence in a canonical order (by object id), whatever the order it
+     * was stored in: two nodes list it alike */
+    sort_e = e;
+    for (size_t i = 0; i < e->claim_count; i++)
+        if (e->claims[i].ev_count > 1)
+            qsort(e->by_claim + e->claims[i].ev_first, e->claims[i].ev_count,
+                  sizeof *e->by_claim, by_item_id);
+    sort_e = NULL;
     /* 2. what sources said against values */
     rc = collect_negations(e, err);
     if (rc != DT_OK)
