@@ -322,10 +322,10 @@ static dt_status load_stix(match_set *set, const char *path, const char *text, s
         return rc;
     fprintf(stderr,
             "detente: scan: %s: %zu indicators, %zu indexed (%zu values); skipped: %zu revoked, "
-            "%zu not active now, %zu not STIX patterns, %zu invalid, %zu not simple "
-            "comparisons\n",
+            "%zu not active now, %zu not STIX patterns, %zu invalid, %zu on types no log "
+            "record holds; %zu patterns evaluated on each record\n",
             path, l.st.indicators, l.st.indexed, l.st.values, l.st.revoked, l.st.inactive,
-            l.st.not_stix, l.st.invalid, l.st.complex);
+            l.st.not_stix, l.st.invalid, l.st.complex, l.st.evaluated);
     return DT_OK;
 }
 
@@ -491,9 +491,9 @@ static dt_status load_node(node *n, match_set *set, dt_err *err)
     fprintf(stderr,
             "detente: scan: node %s: %zu collections, %zu indicators, %zu indexed (%zu values); "
             "skipped: %zu revoked, %zu not active now, %zu not STIX patterns, %zu invalid, %zu "
-            "not simple comparisons\n",
+            "on types no log record holds; %zu patterns evaluated on each record\n",
             node_home(n), ncols, st.indicators, st.indexed, st.values, st.revoked, st.inactive,
-            st.not_stix, st.invalid, st.complex);
+            st.not_stix, st.invalid, st.complex, st.evaluated);
     return DT_OK;
 }
 

@@ -81,6 +81,11 @@ struct match_set {
     size_t post_count;
     segs seg[2];
     size_t value_count[MATCH_TYPE_COUNT];
+    /* patterns evaluated per record */
+    pattern **pats;
+    uint32_t *pat_ind, *pat_types;
+    size_t pat_count, pat_cap;
+    uint32_t pat_union;
 };
 
 static const char *const stix_names[MATCH_TYPE_COUNT] = {
@@ -539,6 +544,11 @@ void match_set_free(match_set *s)
     }
     dt_free(s->table);
     dt_free(s->posts);
+    for (size_t i = 0; i < s->pat_count; i++)
+        pattern_free(s->pats[i]);
+    dt_free(s->pats);
+    dt_free(s->pat_ind);
+    dt_free(s->pat_types);
     dt_free(s);
 }
 
@@ -1067,4 +1077,81 @@ size_t match_lookup(const match_set *s, match_type t, const char *v, size_t len,
     default:
         return 0;
     }
+}
+
+/* ---- patterns evaluated per record ---- */
+
+static const char *const sco_names[MATCH_SCO_COUNT] = {
+    "domain-name", "ipv4-addr", "ipv6-addr", "url", "file", "x509-certificate", "email-addr",
+    "network-traffic",
+};
+
+uint32_t match_sco_bit(const char *stix_type)
+{
+    for (unsigned i = 0; i < MATCH_SCO_COUNT; i++)
+        if (strcmp(stix_type, sco_names[i]) == 0)
+            return 1u << i;
+    return 0;
+}
+
+const char *match_sco_name(unsigned i)
+{
+    return i < MATCH_SCO_COUNT ? sco_names[i] : "unknown";
+}
+
+dt_status match_set_pattern_take(match_set *s, uint32_t ind, pattern *p, uint32_t types,
+                                 dt_err *err)
+{
+    if (s->compiled || ind >= s->id_count) {
+        pattern_free(p);
+        return dt_fail(err, DT_EARG, "match", "bad call to match_set_pattern_take");
+    }
+    if (types == 0) {
+        pattern_free(p);
+        return DT_OK;
+    }
+    if (s->pat_count == s->pat_cap) {
+        size_t n = s->pat_cap ? s->pat_cap * 2 : 16;
+        pattern **np = dt_realloc(s->pats, n * sizeof *np);
+        if (np != NULL)
+            s->pats = np;
+        uint32_t *ni = np ? dt_realloc(s->pat_ind, n * sizeof *ni) : NULL;
+        if (ni != NULL)
+            s->pat_ind = ni;
+        uint32_t *nt = ni ? dt_realloc(s->pat_types, n * sizeof *nt) : NULL;
+        if (nt == NULL) {
+            pattern_free(p);
+            return dt_fail(err, DT_ENOMEM, "match", "out of memory keeping a pattern");
+        }
+        s->pat_types = nt;
+        s->pat_cap = n;
+    }
+    s->pats[s->pat_count] = p;
+    s->pat_ind[s->pat_count] = ind;
+    s->pat_types[s->pat_count] = types;
+    s->pat_count++;
+    s->pat_union |= types;
+    return DT_OK;
+}
+
+size_t match_set_pattern_count(const match_set *s)
+{
+    return s->pat_count;
+}
+
+const pattern *match_set_pattern_get(const match_set *s, size_t i, uint32_t *ind,
+                                     uint32_t *types)
+{
+    if (i >= s->pat_count)
+        return NULL;
+    if (ind)
+        *ind = s->pat_ind[i];
+    if (types)
+        *types = s->pat_types[i];
+    return s->pats[i];
+}
+
+uint32_t match_set_pattern_types(const match_set *s)
+{
+    return s->pat_union;
 }

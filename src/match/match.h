@@ -20,6 +20,7 @@
 #define DETENTE_MATCH_H
 
 #include "core/core.h"
+#include "pattern/pattern.h"
 
 #include <jansson.h>
 
@@ -115,6 +116,7 @@ typedef struct match_load_stats {
     size_t complex;      /* not a disjunction of equality tests: not indexed */
     size_t partial;      /* some of its comparisons have no index (other types/paths) */
     size_t values;       /* values added */
+    size_t evaluated;    /* kept whole, evaluated on each record (not simple, or partial) */
 } match_load_stats;
 
 /* Add one STIX indicator (a jansson object, borrowed) if it is active at
@@ -126,5 +128,32 @@ typedef struct match_load_stats {
  * reason) for an indicator whose pattern does not parse; DT_ENOMEM. */
 dt_status match_set_add_stix(match_set *s, const json_t *obj, int64_t now_us,
                              match_load_stats *st, dt_err *err);
+
+/* ---- patterns evaluated record by record ----
+ *
+ * A pattern that is not a plain disjunction of equality tests, or one with
+ * comparisons on properties no index holds, is kept whole: the scanner
+ * builds the SCOs of each log record and runs pattern_match_record, but
+ * only on records holding an object type the pattern names. Types are bit
+ * sets: bit t (a match_type) for the types the index knows, and
+ * MATCH_SCO_NETWORK_TRAFFIC for the connection a record describes. */
+#define MATCH_SCO_NETWORK_TRAFFIC 7u
+#define MATCH_SCO_COUNT 8u
+/* The bit of an SCO type the scanner can build, or 0. */
+uint32_t match_sco_bit(const char *stix_type);
+/* The STIX type of bit index i (< MATCH_SCO_COUNT). */
+const char *match_sco_name(unsigned i);
+
+/* Keep p (taken: freed by the set, also on failure) to evaluate for
+ * indicator ind; types are the SCO bits of the types it names (0: it can
+ * never match a record, and is dropped). Not after compile (DT_EARG). */
+dt_status match_set_pattern_take(match_set *s, uint32_t ind, pattern *p, uint32_t types,
+                                 dt_err *err);
+size_t match_set_pattern_count(const match_set *s);
+/* Pattern i (borrowed from the set), its indicator and SCO bits. */
+const pattern *match_set_pattern_get(const match_set *s, size_t i, uint32_t *ind,
+                                     uint32_t *types);
+/* The union of the SCO bits of all kept patterns. */
+uint32_t match_set_pattern_types(const match_set *s);
 
 #endif

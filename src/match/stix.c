@@ -6,7 +6,14 @@
  * to (type, path, value) atoms. Each atom whose (type, path) names an
  * observable the set knows becomes a value of that indicator; atoms on
  * other properties are left out (the indicator counts as partial), since
- * a disjunction still matches when any of its indexed atoms does. */
+ * a disjunction still matches when any of its indexed atoms does.
+ *
+ * Patterns that are not such a disjunction (AND, other operators,
+ * qualifiers), and disjunctions with atoms on properties no index holds,
+ * are kept whole in the set and evaluated on each log record
+ * (match_set_pattern_take), when the record holds one of the object types
+ * they name. A pattern naming only types a log record never yields is
+ * skipped (counted as complex). */
 #include "match/match.h"
 #include "pattern/pattern.h"
 
@@ -94,20 +101,40 @@ dt_status match_set_add_stix(match_set *s, const json_t *obj, int64_t now_us,
         dt_err_prefix(err, "%s: pattern: ", id);
         return DT_EINVALID;
     }
+    const char *types[32];
+    size_t ntypes = pattern_object_types(p, types, 32);
+    uint32_t bits = 0;
+    for (size_t i = 0; i < ntypes && i < 32; i++)
+        bits |= match_sco_bit(types[i]);
     rc = pattern_atoms_extract(p, &atoms, NULL);
     if (rc != DT_OK) {
-        pattern_free(p);
-        if (rc == DT_ENOMEM)
+        if (rc == DT_ENOMEM) {
+            pattern_free(p);
             return dt_fail(err, rc, id, "out of memory");
-        st->complex++;
-        return DT_OK;
+        }
+        if (bits == 0 || ntypes > 32) {
+            pattern_free(p);
+            st->complex++;
+            return DT_OK;
+        }
+        rc = match_set_add_indicator(s, id, &ind, err);
+        if (rc != DT_OK) {
+            pattern_free(p);
+            return rc;
+        }
+        rc = match_set_pattern_take(s, ind, p, bits, err);
+        if (rc == DT_OK)
+            st->evaluated++;
+        return rc;
     }
     rc = match_set_add_indicator(s, id, &ind, err);
+    bool unindexed = false;
     for (size_t i = 0; rc == DT_OK && i < atoms.count; i++) {
         const pattern_atom *a = &atoms.atoms[i];
         int t = atom_type(a);
         if (t < 0) {
             skipped++;
+            unindexed = true;
             continue;
         }
         dt_status vr = match_set_add_value(s, ind, (match_type)t, a->value, strlen(a->value),
@@ -120,6 +147,13 @@ dt_status match_set_add_stix(match_set *s, const json_t *obj, int64_t now_us,
             skipped++;
     }
     pattern_atoms_release(&atoms);
+    if (rc == DT_OK && unindexed && bits != 0) {
+        /* atoms on other properties: the whole pattern is evaluated too */
+        rc = match_set_pattern_take(s, ind, p, bits, err);
+        p = NULL;
+        if (rc == DT_OK)
+            st->evaluated++;
+    }
     pattern_free(p);
     if (rc != DT_OK)
         return rc;

@@ -228,7 +228,19 @@ typedef struct rec {
     uint32_t field_off, field_len, val_off, val_len; /* into worker bytes */
     uint8_t type;
     bool has_ts;
+    bool by_pattern;  /* from evaluating a whole pattern on the record */
+    uint8_t sco;      /* then: the SCO bit index of the reported value */
 } rec;
+
+/* An observable of the line being scanned, kept for pattern evaluation. */
+typedef struct obs {
+    uint8_t sco;      /* SCO bit index; NT_* for connection parts */
+    uint32_t field_off, field_len, val_off, val_len; /* into worker obs_bytes */
+} obs;
+
+/* Connection parts (Zeek id.* and proto columns) as pseudo bit indices. */
+enum { NT_ORIG_H = 8, NT_RESP_H, NT_ORIG_P, NT_RESP_P, NT_PROTO, NT_COUNT };
+#define MAX_OBS 64
 
 typedef struct diag {
     uint64_t line;
@@ -265,6 +277,13 @@ typedef struct worker {
     int64_t line_ts;
     /* scratch (refang, unescape), reused line after line */
     dt_buf tmp;
+    /* pattern evaluation: the observables of the line */
+    uint32_t pat_types;  /* SCO bits patterns name; 0: no evaluation */
+    obs obs[MAX_OBS];
+    size_t obs_count;
+    uint32_t obs_bits;
+    dt_buf obs_bytes;
+    int nt_col[NT_COUNT - NT_ORIG_H]; /* Zeek columns of the connection parts, -1 none */
     /* Zeek state */
     col cols[MAX_COLS];
     size_t ncols;
@@ -337,10 +356,26 @@ static void emit(worker *w, const char *field, size_t flen, const char *v, size_
     }
 }
 
+static void obs_add(worker *w, unsigned sco, const char *field, size_t flen, const char *v,
+                    size_t vlen)
+{
+    size_t off = w->obs_bytes.len;
+    if (w->obs_count == MAX_OBS || vlen > 4096 ||
+        dt_buf_append(&w->obs_bytes, field, flen, NULL) != DT_OK ||
+        dt_buf_append(&w->obs_bytes, v, vlen, NULL) != DT_OK)
+        return; /* beyond what one record is worth: not evaluated */
+    w->obs[w->obs_count++] = (obs){(uint8_t)sco, (uint32_t)off, (uint32_t)flen,
+                                   (uint32_t)(off + flen), (uint32_t)vlen};
+    if (sco < 32)
+        w->obs_bits |= 1u << sco;
+}
+
 static void look(worker *w, match_type t, const char *field, size_t flen, const char *v,
                  size_t vlen)
 {
     match_hit hits[MAX_HITS];
+    if (w->pat_types & (1u << t))
+        obs_add(w, t, field, flen, v, vlen);
     size_t n = match_lookup(w->set, t, v, vlen, hits, MAX_HITS);
     if (n > 0)
         emit(w, field, flen, v, vlen, hits, n);
@@ -618,6 +653,8 @@ static void zeek_header(worker *w, const char *s, size_t len)
         w->ncols = 0;
         w->ts_col = -1;
         w->have_header = true;
+        for (int k = 0; k < NT_COUNT - NT_ORIG_H; k++)
+            w->nt_col[k] = -1;
         while (i <= len) {
             const char *tab = memchr(s + i, '\t', len - i);
             size_t e = tab ? (size_t)(tab - s) : len;
@@ -634,6 +671,11 @@ static void zeek_header(worker *w, const char *s, size_t len)
             c->cls = w->active[cls] ? cls : SCAN_CLASS_NONE;
             if (c->len == 2 && memcmp(c->name, "ts", 2) == 0)
                 w->ts_col = (int)w->ncols;
+            static const char *const nt_names[] = {"id.orig_h", "id.resp_h", "id.orig_p",
+                                                   "id.resp_p", "proto"};
+            for (int k = 0; k < NT_COUNT - NT_ORIG_H; k++)
+                if (strlen(nt_names[k]) == c->len && memcmp(nt_names[k], c->name, c->len) == 0)
+                    w->nt_col[k] = (int)w->ncols;
             w->ncols++;
             i = e + 1;
         }
@@ -680,6 +722,17 @@ static void zeek_line(worker *w, const char *s, size_t len)
     if (w->ts_col >= 0) {
         const char *t = s + off[w->ts_col];
         w->line_has_ts = scan_ts_parse(t, off[w->ts_col + 1] - 1 - off[w->ts_col], &w->line_ts);
+    }
+    if (w->pat_types & (1u << MATCH_SCO_NETWORK_TRAFFIC)) {
+        for (int k = 0; k < NT_COUNT - NT_ORIG_H; k++) {
+            int c = w->nt_col[k];
+            if (c < 0)
+                continue;
+            size_t fl = off[c + 1] - 1 - off[c];
+            if (fl == 0 || (fl == 1 && s[off[c]] == '-'))
+                continue;
+            obs_add(w, NT_ORIG_H + (unsigned)k, w->cols[c].name, w->cols[c].len, s + off[c], fl);
+        }
     }
     for (size_t c = 0; c < n; c++) {
         scan_class cls = w->cols[c].cls;
@@ -824,6 +877,16 @@ static void jl_value_str(worker *w, scan_class cls, const char *key, size_t klen
     scan_value(w, cls, key, klen, s, len);
 }
 
+/* A top-level key naming a connection part (Zeek JSON's id.orig_h, ...). */
+static void jl_nt(worker *w, const char *k, size_t klen, const char *v, size_t vlen)
+{
+    static const char *const names[] = {"id.orig_h", "id.resp_h", "id.orig_p", "id.resp_p",
+                                        "proto"};
+    for (unsigned i = 0; i < NT_COUNT - NT_ORIG_H; i++)
+        if (strlen(names[i]) == klen && memcmp(names[i], k, klen) == 0 && vlen > 0)
+            obs_add(w, NT_ORIG_H + i, k, klen, v, vlen);
+}
+
 static const char *jl_skip(const char *p, const char *end, int depth);
 
 static const char *jl_object(worker *w, const char *p, const char *end, char *path,
@@ -955,6 +1018,8 @@ static const char *jl_object(worker *w, const char *p, const char *end, char *pa
             p = jl_str(p, end, &s, &len, &sesc);
             if (p == NULL)
                 return NULL;
+            if (fits && plen == 0 && (w->pat_types & (1u << MATCH_SCO_NETWORK_TRAFFIC)))
+                jl_nt(w, path, full, s, len);
             if (fits && plen == 0 && is_ts_key(path, full))
                 w->line_has_ts = scan_ts_parse(s, len, &w->line_ts);
             else if (cls != SCAN_CLASS_NONE)
@@ -968,6 +1033,8 @@ static const char *jl_object(worker *w, const char *p, const char *end, char *pa
             p = jl_skip(p, end, depth + 1);
             if (p && fits && plen == 0 && is_ts_key(path, full))
                 w->line_has_ts = scan_ts_parse(st, (size_t)(p - st), &w->line_ts);
+            else if (p && fits && plen == 0 && (w->pat_types & (1u << MATCH_SCO_NETWORK_TRAFFIC)))
+                jl_nt(w, path, full, st, (size_t)(p - st));
         }
         if (p == NULL)
             return NULL;
@@ -1065,6 +1132,188 @@ static void csv_line(worker *w, const char *s, size_t len)
     }
 }
 
+/* ---- patterns evaluated on the record ---- */
+
+static json_t *obs_value(const worker *w, const obs *o)
+{
+    return json_stringn(w->obs_bytes.data + o->val_off, o->val_len);
+}
+
+static const char *hash_algo(size_t hexlen)
+{
+    return hexlen == 32 ? "MD5" : hexlen == 40 ? "SHA-1" : hexlen == 64 ? "SHA-256"
+         : hexlen == 128 ? "SHA-512" : NULL;
+}
+
+/* The SCOs of the line as a JSON array (ids local to the record). NULL on
+ * out of memory. */
+static json_t *obs_scos(const worker *w)
+{
+    json_t *arr = json_array();
+    json_t *nt = NULL;
+    char id[96];
+    bool ok = arr != NULL;
+    for (size_t i = 0; ok && i < w->obs_count; i++) {
+        const obs *o = &w->obs[i];
+        json_t *sco = NULL, *v;
+        unsigned sco_type = o->sco;
+        if (o->sco == NT_ORIG_H || o->sco == NT_RESP_H)
+            sco_type = memchr(w->obs_bytes.data + o->val_off, ':', o->val_len) ? MATCH_IPV6
+                                                                                : MATCH_IPV4;
+        if (o->sco < NT_ORIG_H || o->sco == NT_ORIG_H || o->sco == NT_RESP_H) {
+            const char *tname = match_sco_name(sco_type);
+            snprintf(id, sizeof id, "%s--00000000-0000-4000-8000-%012zu", tname, i);
+            if (sco_type == MATCH_FILE_HASH || sco_type == MATCH_X509_HASH) {
+                char lower[129];
+                const char *algo = hash_algo(o->val_len);
+                if (algo == NULL)
+                    continue;
+                for (size_t k = 0; k < o->val_len; k++) {
+                    char c = w->obs_bytes.data[o->val_off + k];
+                    lower[k] = (char)(c >= 'A' && c <= 'F' ? c + 32 : c);
+                }
+                sco = json_pack("{s:s, s:s, s:{s:s#}}", "type", tname, "id", id, "hashes", algo,
+                                lower, (int)o->val_len);
+            } else if ((v = obs_value(w, o)) != NULL) {
+                sco = json_pack("{s:s, s:s, s:o}", "type", tname, "id", id, "value", v);
+            }
+            ok = sco != NULL && json_array_append_new(arr, sco) == 0;
+            if (!ok || o->sco < NT_ORIG_H)
+                continue;
+        }
+        /* a connection part */
+        if (nt == NULL) {
+            nt = json_pack("{s:s, s:s}", "type", "network-traffic", "id",
+                           "network-traffic--00000000-0000-4000-8000-000000000000");
+            ok = nt != NULL;
+            if (!ok)
+                break;
+        }
+        const char *val = w->obs_bytes.data + o->val_off;
+        switch (o->sco) {
+        case NT_ORIG_H:
+        case NT_RESP_H:
+            ok = json_object_set_new(nt, o->sco == NT_ORIG_H ? "src_ref" : "dst_ref",
+                                     json_string(id)) == 0;
+            break;
+        case NT_ORIG_P:
+        case NT_RESP_P: {
+            long port = 0;
+            size_t k = 0;
+            while (k < o->val_len && k < 6 && val[k] >= '0' && val[k] <= '9')
+                port = port * 10 + (val[k++] - '0');
+            if (k == o->val_len && k > 0 && port <= 65535)
+                ok = json_object_set_new(nt, o->sco == NT_ORIG_P ? "src_port" : "dst_port",
+                                         json_integer(port)) == 0;
+            break;
+        }
+        case NT_PROTO: {
+            char pr[16];
+            size_t k = 0;
+            for (; k < o->val_len && k + 1 < sizeof pr; k++)
+                pr[k] = (char)(val[k] >= 'A' && val[k] <= 'Z' ? val[k] + 32 : val[k]);
+            if (k == o->val_len)
+                ok = json_object_set_new(nt, "protocols", json_pack("[s#]", pr, (int)k)) == 0;
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    if (ok && nt != NULL) {
+        ok = json_array_append_new(arr, nt) == 0;
+        nt = NULL;
+    }
+    json_decref(nt);
+    if (!ok) {
+        json_decref(arr);
+        return NULL;
+    }
+    return arr;
+}
+
+static bool line_has_ind(const worker *w, uint32_t ind)
+{
+    for (size_t r = w->line_first_rec; r < w->rec_count; r++)
+        if (w->recs[r].ind == ind)
+            return true;
+    return false;
+}
+
+static void eval_patterns(worker *w)
+{
+    uint32_t bits = w->obs_bits;
+    json_t *scos = NULL;
+    if (bits & ((1u << NT_ORIG_H) | (1u << NT_RESP_H) | (1u << NT_ORIG_P) | (1u << NT_RESP_P) |
+                (1u << NT_PROTO)))
+        bits |= 1u << MATCH_SCO_NETWORK_TRAFFIC;
+    if ((bits & w->pat_types) == 0)
+        return;
+    size_t np = match_set_pattern_count(w->set);
+    for (size_t i = 0; i < np; i++) {
+        uint32_t ind, types;
+        const pattern *p = match_set_pattern_get(w->set, i, &ind, &types);
+        bool matched = false;
+        if ((types & bits) == 0 || line_has_ind(w, ind))
+            continue;
+        if (scos == NULL && (scos = obs_scos(w)) == NULL) {
+            w->oom = true;
+            return;
+        }
+        if (pattern_match_record(p, scos, w->line_has_ts ? w->line_ts : 0, &matched, NULL) !=
+                DT_OK ||
+            !matched)
+            continue;
+        /* report the first observable of a type the pattern names (for a
+         * connection, its responder address) */
+        const obs *o = NULL;
+        for (size_t k = 0; k < w->obs_count && o == NULL; k++) {
+            unsigned t = w->obs[k].sco;
+            if (t >= NT_ORIG_H && t != NT_RESP_H)
+                continue;
+            if (t == NT_RESP_H)
+                t = MATCH_SCO_NETWORK_TRAFFIC;
+            if (types & (1u << t))
+                o = &w->obs[k];
+        }
+        for (size_t k = 0; k < w->obs_count && o == NULL; k++)
+            if (w->obs[k].sco < 32 && (types & (1u << w->obs[k].sco)))
+                o = &w->obs[k];
+        if (o == NULL)
+            o = &w->obs[0];
+        unsigned sco = o->sco >= NT_ORIG_H ? MATCH_SCO_NETWORK_TRAFFIC : o->sco;
+        if (w->rec_count == w->rec_cap) {
+            size_t n = w->rec_cap ? w->rec_cap * 2 : 256;
+            rec *r = dt_realloc(w->recs, n * sizeof *r);
+            if (r == NULL) {
+                w->oom = true;
+                break;
+            }
+            w->recs = r;
+            w->rec_cap = n;
+        }
+        size_t foff = w->bytes.len;
+        if (dt_buf_append(&w->bytes, w->obs_bytes.data + o->field_off, o->field_len, NULL) !=
+                DT_OK ||
+            dt_buf_append(&w->bytes, w->obs_bytes.data + o->val_off, o->val_len, NULL) != DT_OK) {
+            w->oom = true;
+            break;
+        }
+        w->recs[w->rec_count++] = (rec){
+            .line = w->lineno,
+            .ind = ind,
+            .field_off = (uint32_t)foff,
+            .field_len = o->field_len,
+            .val_off = (uint32_t)(foff + o->field_len),
+            .val_len = o->val_len,
+            .type = (uint8_t)(sco < MATCH_TYPE_COUNT ? sco : MATCH_IPV4),
+            .by_pattern = true,
+            .sco = (uint8_t)sco,
+        };
+    }
+    json_decref(scos);
+}
+
 /* ---- the chunk loop ---- */
 
 static void text_line(worker *w, const char *s, size_t len)
@@ -1092,12 +1341,19 @@ static void *worker_run(void *arg)
         } else if (len > 0) {
             w->line_first_rec = w->rec_count;
             w->line_has_ts = false;
+            if (w->pat_types) {
+                w->obs_count = 0;
+                w->obs_bits = 0;
+                dt_buf_reset(&w->obs_bytes);
+            }
             switch (w->format) {
             case SCAN_FORMAT_ZEEK: zeek_line(w, p, len); break;
             case SCAN_FORMAT_JSON: jl_line(w, p, len); break;
             case SCAN_FORMAT_CSV: csv_line(w, p, len); break;
             default: text_line(w, p, len); break;
             }
+            if (w->pat_types && w->obs_count > 0)
+                eval_patterns(w);
             if (w->line_has_ts)
                 for (size_t r = w->line_first_rec; r < w->rec_count; r++) {
                     w->recs[r].has_ts = true;
@@ -1120,6 +1376,7 @@ static void worker_release(worker *w)
     dt_free(w->recs);
     dt_buf_release(&w->bytes);
     dt_buf_release(&w->tmp);
+    dt_buf_release(&w->obs_bytes);
 }
 
 static scan_format detect(const char *name, const char *d, size_t len)
@@ -1251,6 +1508,23 @@ dt_status scan_buffer(const match_set *set, const char *name, const char *data, 
         w->active[SCAN_CLASS_ANSWER] = any;
         w->active[SCAN_CLASS_TEXT] = any;
         w->active[SCAN_CLASS_GUESS] = any;
+        /* fields of the types patterns name are parsed too */
+        uint32_t pt = match_set_pattern_types(set);
+        w->pat_types = pt;
+        dt_buf_init(&w->obs_bytes, BUF_MAX);
+        for (int k = 0; k < NT_COUNT - NT_ORIG_H; k++)
+            w->nt_col[k] = -1;
+        if (pt) {
+            static const scan_class cls_of[MATCH_TYPE_COUNT] = {
+                SCAN_CLASS_DOMAIN, SCAN_CLASS_ADDR, SCAN_CLASS_ADDR, SCAN_CLASS_URL,
+                SCAN_CLASS_FILE_HASH, SCAN_CLASS_X509_HASH, SCAN_CLASS_EMAIL};
+            for (unsigned k = 0; k < MATCH_TYPE_COUNT; k++)
+                if (pt & (1u << k))
+                    w->active[cls_of[k]] = true;
+            w->active[SCAN_CLASS_HOST] = w->active[SCAN_CLASS_DOMAIN] || w->active[SCAN_CLASS_ADDR];
+            w->active[SCAN_CLASS_ANSWER] = w->active[SCAN_CLASS_TEXT] =
+                w->active[SCAN_CLASS_GUESS] = true;
+        }
         if (fmt == SCAN_FORMAT_ZEEK && prev > 0) {
             size_t h = header_before(data, len, prev);
             if (h != SIZE_MAX) {
@@ -1313,6 +1587,7 @@ dt_status scan_buffer(const match_set *set, const char *name, const char *data, 
                 .value_len = m->val_len,
                 .has_ts = m->has_ts,
                 .ts_us = m->ts,
+                .sco_type = m->by_pattern ? match_sco_name(m->sco) : NULL,
             };
             if (on_match)
                 on_match(ctx, &sm);

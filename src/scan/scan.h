@@ -17,6 +17,13 @@
  * missing header) is reported as diagnostics with file and line, counted,
  * and the rest of the input is still scanned.
  *
+ * Patterns kept whole by the set (match.h) are evaluated on each record
+ * holding a type they name: the record's observables become SCOs
+ * (domain-name, ipv4/ipv6-addr, url, file and x509-certificate hashes,
+ * email-addr, and a network-traffic from Zeek's id.orig_h/id.resp_h/
+ * id.orig_p/id.resp_p/proto), one observation at the record's time, and
+ * pattern_match_record decides. One match per indicator and record.
+ *
  * Thread safety: scan_file runs its own threads over a set that must not
  * change meanwhile; callbacks run on the calling thread. */
 #ifndef DETENTE_SCAN_H
@@ -103,8 +110,10 @@ typedef struct scan_match {
     bool has_ts;
     int64_t ts_us;               /* the record's timestamp, microseconds since the epoch */
     const char *sco_type;        /* NULL for an indexed value (its type is `type`); for a
-                                    pattern evaluated on the record, the STIX type of the
-                                    observable reported in field/value */
+                                    pattern evaluated on the record (see match.h), the STIX
+                                    type of the observable reported in field/value: the
+                                    record's first one of a type the pattern names (for
+                                    network-traffic, the responder address) */
 } scan_match;
 
 typedef void (*scan_match_fn)(void *ctx, const scan_match *m);

@@ -73,4 +73,19 @@ a=$(grep -c '"indicator":"indicator--00000000-0000-4000-8000-000000000001"' "$T/
 [ "$a" -gt 0 ] || fail "no bundle matches"
 grep -q '"indicator":"indicator--00000000-0000-4000-8000-000000000004","value":"b2dafbcdbc' "$T/stix.out" \
     || fail "x509 fingerprint from the bundle"
+# patterns that are not simple comparisons are evaluated on each record, the
+# same on Zeek TSV and Zeek JSON
+cat > "$T/nt.jsonl" <<'JSON'
+{"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-000000000012","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z","pattern":"[network-traffic:dst_port = 53 AND network-traffic:dst_ref.value = '10.0.0.100' AND network-traffic:protocols[*] = 'udp']"}
+{"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-000000000013","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z","pattern":"[domain-name:value LIKE 'ise.%.org']"}
+JSON
+"$BIN" scan --indicators "$T/nt.jsonl" "$T/dns.log" > "$T/nt1.out" 2> "$T/nt.err"
+grep -q "2 patterns evaluated on each record" "$T/nt.err" || fail "evaluated count: $(cat "$T/nt.err")"
+"$BIN" scan --indicators "$T/nt.jsonl" "$T/dns.json" > "$T/nt2.out" 2>/dev/null
+head -1 "$T/nt1.out" | grep -q '"value":"10.0.0.100","type":"network-traffic","field":"id.resp_h"' \
+    || fail "network-traffic match: $(head -1 "$T/nt1.out")"
+a=$(grep -c 000000000012 "$T/nt1.out"); b=$(grep -c 000000000012 "$T/nt2.out")
+[ "$a" -gt 1000 ] && [ "$a" = "$b" ] || fail "network-traffic TSV $a, JSON $b"
+a=$(grep -c '000000000013","value":"ise.wrccdc.org"' "$T/nt1.out"); b=$(grep -c 000000000013 "$T/nt2.out")
+[ "$a" -gt 1000 ] && [ "$a" = "$b" ] || fail "LIKE TSV $a, JSON $b"
 echo "1 passed, 0 failed"

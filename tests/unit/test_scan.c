@@ -11,6 +11,8 @@
 
 #include "scan/scan.h"
 
+#include <jansson.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -448,6 +450,122 @@ static void test_scan_fieldmap_parse_errors(void **state)
     assert_int_equal(scan_fieldmap_parse(&fm, "novalue", NULL), DT_EARG);
 }
 
+/* ---- patterns evaluated on each record ---- */
+
+static void add_ind(match_set *s, const char *id, const char *ptext, match_load_stats *st)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "indicator",
+                          "spec_version", "2.1", "id", id, "created", "2024-01-01T00:00:00Z",
+                          "modified", "2024-01-01T00:00:00Z", "pattern_type", "stix",
+                          "valid_from", "2024-01-01T00:00:00Z", "pattern", ptext);
+    assert_non_null(o);
+    assert_int_equal(match_set_add_stix(s, o, dt_now_us(), st, NULL), DT_OK);
+    json_decref(o);
+}
+
+#define CONN_HDR                                                                                 \
+    "#separator \\x09\n#set_separator\t,\n#path\tdns\n"                                       \
+    "#fields\tts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tquery\n"                  \
+    "#types\ttime\taddr\tport\taddr\tport\tenum\tstring\n"
+
+static const char conn_lines[] =
+    "1521911720.1\t10.0.0.5\t40000\t198.51.100.7\t4444\ttcp\tupdate.badcdn.example\n"
+    "1521911720.2\t10.0.0.5\t40001\t198.51.100.7\t443\ttcp\tupdate.badcdn.example.org\n"
+    "1521911720.3\t10.0.0.6\t40002\t198.51.100.8\t4444\tudp\tfine.example\n"
+    "1521911720.4\t10.0.0.6\t40003\t192.0.2.1\t53\tudp\tevil.example\n";
+
+static match_set *pattern_set(match_load_stats *st)
+{
+    match_set *s = NULL;
+    assert_int_equal(match_set_new(&s, NULL), DT_OK);
+    /* not simple: LIKE; AND over one connection */
+    add_ind(s, "indicator--00000000-0000-4000-8000-000000000001",
+            "[domain-name:value LIKE '%.badcdn.example']", st);
+    add_ind(s, "indicator--00000000-0000-4000-8000-000000000002",
+            "[network-traffic:dst_port = 4444 AND network-traffic:dst_ref.value = '198.51.100.7' "
+            "AND network-traffic:protocols[*] = 'tcp']",
+            st);
+    /* partial: one indexed atom, one on a property no index holds */
+    add_ind(s, "indicator--00000000-0000-4000-8000-000000000003",
+            "[domain-name:value = 'evil.example'] OR [file:name = 'x.exe']", st);
+    add_ind(s, "indicator--00000000-0000-4000-8000-000000000005",
+            "[network-traffic:src_port = 40002]", st);
+    /* a type no log record yields: never evaluated */
+    add_ind(s, "indicator--00000000-0000-4000-8000-000000000004", "[process:name = 'x.exe']", st);
+    assert_int_equal(match_set_compile(s, NULL), DT_OK);
+    return s;
+}
+
+static void test_scan_buffer_pattern_evaluated(void **state)
+{
+    match_load_stats st = {0};
+    scan_stats ss = {0};
+    (void)state;
+    match_set *s = pattern_set(&st);
+    assert_int_equal(st.indicators, 5);
+    assert_int_equal(st.evaluated, 4);
+    assert_int_equal(st.indexed, 1); /* the partial one */
+    assert_int_equal(st.partial, 2); /* it, and the process one (nothing to evaluate) */
+    assert_int_equal(match_set_pattern_count(s), 4);
+    got *g = scan_text(s, SCAN_FORMAT_AUTO, "conn.log", CONN_HDR "" , 1, &ss);
+    assert_int_equal(g->count, 0);
+    free(g);
+    char text[2048];
+    snprintf(text, sizeof text, "%s%s", CONN_HDR, conn_lines);
+    g = scan_text(s, SCAN_FORMAT_AUTO, "conn.log", text, 1, &ss);
+    assert_int_equal(g->count, 4);
+    assert_string_equal(g->lines[0], "6 indicator--00000000-0000-4000-8000-000000000001 "
+                                     "domain-name query update.badcdn.example");
+    assert_string_equal(g->lines[1], "6 indicator--00000000-0000-4000-8000-000000000002 "
+                                     "ipv4-addr id.resp_h 198.51.100.7");
+    assert_string_equal(g->lines[2], "8 indicator--00000000-0000-4000-8000-000000000005 "
+                                     "ipv4-addr id.resp_h 198.51.100.8");
+    /* the partial indicator through its index */
+    assert_string_equal(g->lines[3], "9 indicator--00000000-0000-4000-8000-000000000003 "
+                                     "domain-name query evil.example");
+    free(g);
+    match_set_free(s);
+}
+
+static int count_ind(const got *g, const char *suffix)
+{
+    int n = 0;
+    for (size_t i = 0; i < g->count; i++)
+        n += strstr(g->lines[i], suffix) != NULL;
+    return n;
+}
+
+static void test_scan_buffer_pattern_threads(void **state)
+{
+    match_load_stats st = {0};
+    scan_stats s1 = {0}, s2 = {0};
+    (void)state;
+    match_set *s = pattern_set(&st);
+    /* > 1 MiB, so two threads split it; 1 in 1000 lines is a connection to 4444 */
+    size_t cap = (size_t)3 << 20, len = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    len += (size_t)snprintf(text, cap, "%s", CONN_HDR);
+    for (int i = 0; len + 200 < cap - 4096 && i < 20000; i++)
+        len += (size_t)snprintf(text + len, cap - len,
+                                "1521911720.%d\t10.0.0.5\t40000\t198.51.100.%d\t%d\ttcp\t"
+                                "www.site%d.example\n",
+                                i, i % 1000 == 7 ? 7 : 9, i % 1000 == 7 ? 4444 : 443, i);
+    text[len] = '\0';
+    assert_true(len > (1u << 20));
+    got *g1 = scan_text(s, SCAN_FORMAT_ZEEK, "big.log", text, 1, &s1);
+    got *g2 = scan_text(s, SCAN_FORMAT_ZEEK, "big.log", text, 2, &s2);
+    assert_int_equal(count_ind(g1, "0002 "), 20);
+    assert_int_equal(g1->count, 20);
+    assert_int_equal(g2->count, g1->count);
+    for (size_t i = 0; i < g1->count; i++)
+        assert_string_equal(g1->lines[i], g2->lines[i]);
+    free(g1);
+    free(g2);
+    free(text);
+    match_set_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -460,6 +578,8 @@ int main(void)
         cmocka_unit_test(test_scan_buffer_planted_zeek),
         cmocka_unit_test(test_scan_file_truncated_gzip),
         cmocka_unit_test(test_scan_fieldmap_parse_errors),
+        cmocka_unit_test(test_scan_buffer_pattern_evaluated),
+        cmocka_unit_test(test_scan_buffer_pattern_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
