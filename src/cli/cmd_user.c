@@ -1,6 +1,8 @@
 /* `detente user`: manage the accounts TAXII clients log in with.
  *
- *   detente user add NAME [--password-stdin] [--max-marking LEVEL]
+ *   detente user add NAME [--password-stdin] [--max-marking LEVEL] [--peer]
+ *     (--peer: the account a peer node uses; RED is never served to it and
+ *     AMBER received from others is never relayed to it)
  *   detente user set NAME --max-marking LEVEL
  *   detente user token NAME
  *   detente user remove NAME
@@ -18,7 +20,7 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: detente user add NAME [--password-stdin] [--max-marking LEVEL]\n"
+    "usage: detente user add NAME [--password-stdin] [--max-marking LEVEL] [--peer]\n"
     "       detente user set NAME --max-marking LEVEL\n"
     "       detente user token NAME\n"
     "       detente user remove NAME\n"
@@ -45,13 +47,15 @@ static int read_password(char *out, size_t cap, dt_err *err)
 static int user_add(node *n, int argc, char **argv, const cli_ctx *ctx, dt_err *err)
 {
     const char *name = NULL;
-    bool from_stdin = false;
+    bool from_stdin = false, is_peer = false;
     node_tlp level = node_conf(n)->default_marking;
     char pw[1024], generated[64];
     int rc;
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--password-stdin") == 0) {
             from_stdin = true;
+        } else if (strcmp(argv[i], "--peer") == 0) {
+            is_peer = true;
         } else if (strcmp(argv[i], "--max-marking") == 0 && i + 1 < argc) {
             if (node_tlp_parse(argv[++i], &level, err) != DT_OK)
                 return cli_error(err);
@@ -70,6 +74,8 @@ static int user_add(node *n, int argc, char **argv, const cli_ctx *ctx, dt_err *
              ? CLI_OK
              : cli_error(err);
     sodium_memzero(pw, sizeof pw);
+    if (rc == CLI_OK && is_peer && node_user_set_peer(n, name, true, err) != DT_OK)
+        rc = cli_error(err);
     if (rc != CLI_OK)
         return rc;
     if (ctx->json) {
@@ -105,10 +111,13 @@ static int user_list(node *n, const cli_ctx *ctx, dt_err *err)
         const char *level = node_tlp_name((node_tlp)users[i].max_marking);
         dt_time_format(&t, 0, created);
         if (ctx->json)
-            printf("%s{\"user\":\"%s\",\"max_marking\":\"%s\",\"created\":\"%s\"}",
-                   i ? "," : "", users[i].name, level, created);
+            printf("%s{\"user\":\"%s\",\"max_marking\":\"%s\",\"created\":\"%s\","
+                   "\"peer\":%s}",
+                   i ? "," : "", users[i].name, level, created,
+                   users[i].is_peer ? "true" : "false");
         else
-            printf("%-24s %-13s %s\n", users[i].name, level, created);
+            printf("%-24s %-13s %s%s\n", users[i].name, level, created,
+                   users[i].is_peer ? "  (peer)" : "");
     }
     if (ctx->json)
         printf("]\n");

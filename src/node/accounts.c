@@ -123,6 +123,16 @@ dt_status node_user_set_marking(node *n, const char *name, node_tlp max_marking,
     return in_txn(n, put_user, &u, err);
 }
 
+dt_status node_user_set_peer(node *n, const char *name, bool is_peer, dt_err *err)
+{
+    store_user u;
+    dt_status rc = store_user_get(node_store(n), name, &u, err);
+    if (rc != DT_OK)
+        return rc;
+    u.is_peer = is_peer;
+    return in_txn(n, put_user, &u, err);
+}
+
 static dt_status remove_user(store_txn *t, const void *arg, dt_err *err)
 {
     return store_user_remove(t, arg, err);
@@ -195,7 +205,7 @@ static void make_dummy(void)
 static void principal_user(const store_user *u, node_principal *who)
 {
     memset(who, 0, sizeof *who);
-    who->kind = NODE_PRINCIPAL_USER;
+    who->kind = u->is_peer ? NODE_PRINCIPAL_PEER : NODE_PRINCIPAL_USER;
     snprintf(who->name, sizeof who->name, "%s", u->name);
     who->max_marking = u->max_marking >= NODE_TLP_CLEAR && u->max_marking <= NODE_TLP_RED
                            ? (node_tlp)u->max_marking

@@ -183,6 +183,9 @@ dt_status node_user_add(node *n, const char *name, const char *password, node_tl
                         char *generated, size_t generated_len, dt_err *err);
 dt_status node_user_set_marking(node *n, const char *name, node_tlp max_marking, dt_err *err);
 dt_status node_user_remove(node *n, const char *name, dt_err *err);
+/* Mark an account as the one a peer node uses: its requests are served
+ * under the peer rules (no RED; no AMBER received from other parties). */
+dt_status node_user_set_peer(node *n, const char *name, bool is_peer, dt_err *err);
 /* A new bearer token for name into out (at least 64 bytes), shown once;
  * only its SHA-256 is stored. */
 dt_status node_token_new(node *n, const char *name, char *out, size_t out_len, dt_err *err);

@@ -140,6 +140,8 @@ static const char *const migrations[] = {
     "  key TEXT PRIMARY KEY,"
     "  value TEXT NOT NULL"
     ") WITHOUT ROWID;",
+    /* 2: accounts that belong to peer nodes (TLP relay rules apply to them) */
+    "ALTER TABLE users ADD COLUMN is_peer INTEGER NOT NULL DEFAULT 0;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1373,11 +1375,12 @@ static dt_status sq_user_put(store_txn *tt, const store_user *u, dt_err *err)
     if (u->name[0] == '\0')
         return dt_fail(err, DT_EARG, "store", "a user needs a name");
     return run(t->st, &t->st->writer, "user put", NULL, err,
-               "INSERT INTO users(name, pw_hash, max_marking, created) VALUES(?1, ?2, ?3, ?4) "
+               "INSERT INTO users(name, pw_hash, max_marking, created, is_peer) "
+               "VALUES(?1, ?2, ?3, ?4, ?5) "
                "ON CONFLICT(name) DO UPDATE SET pw_hash = excluded.pw_hash, "
-               "max_marking = excluded.max_marking",
-               "ttii", u->name, u->pw_hash, (int64_t)u->max_marking,
-               (int64_t)(u->created != 0 ? u->created : dt_now_us()));
+               "max_marking = excluded.max_marking, is_peer = excluded.is_peer",
+               "ttiii", u->name, u->pw_hash, (int64_t)u->max_marking,
+               (int64_t)(u->created != 0 ? u->created : dt_now_us()), (int64_t)u->is_peer);
 }
 
 static bool user_read(sqlite3_stmt *s, store_user *out)
@@ -1385,6 +1388,7 @@ static bool user_read(sqlite3_stmt *s, store_user *out)
     memset(out, 0, sizeof *out);
     out->max_marking = sqlite3_column_int(s, 2);
     out->created = sqlite3_column_int64(s, 3);
+    out->is_peer = sqlite3_column_int(s, 4) != 0;
     return col_copy(s, 0, out->name, sizeof out->name) &&
            col_copy(s, 1, out->pw_hash, sizeof out->pw_hash);
 }
@@ -1400,7 +1404,7 @@ static dt_status sq_user_get(store *s, const char *name, store_user *out, dt_err
     rc = read_get(st, NULL, &c, err);
     if (rc != DT_OK)
         return rc;
-    rc = prep(st, c, "SELECT name, pw_hash, max_marking, created FROM users WHERE name = ?1", &q,
+    rc = prep(st, c, "SELECT name, pw_hash, max_marking, created, is_peer FROM users WHERE name = ?1", &q,
               err, "t", name);
     if (rc == DT_OK)
         rc = step(st, c, q, &row, "user get", err);
@@ -1443,7 +1447,7 @@ static dt_status sq_user_list(store *s, store_user **out, size_t *count, dt_err 
     rc = read_get(st, NULL, &c, err);
     if (rc != DT_OK)
         return rc;
-    rc = prep(st, c, "SELECT name, pw_hash, max_marking, created FROM users ORDER BY name", &q,
+    rc = prep(st, c, "SELECT name, pw_hash, max_marking, created, is_peer FROM users ORDER BY name", &q,
               err, "");
     while (rc == DT_OK) {
         rc = step(st, c, q, &row, "user list", err);

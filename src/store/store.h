@@ -129,6 +129,7 @@ typedef struct store_user {
     char pw_hash[160];             /* crypto_pwhash_STRBYTES (128) fits */
     int max_marking;
     int64_t created;
+    bool is_peer;                  /* the account of a peer node (TLP relay rules) */
 } store_user;
 
 typedef enum store_perm { STORE_PERM_READ = 1, STORE_PERM_WRITE = 2 } store_perm;

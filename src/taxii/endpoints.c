@@ -303,7 +303,15 @@ static dt_status objects_post(node *n, const taxii_request *rq, taxii_response *
         }
     }
     opts.collection = rq->route->collection;
-    opts.allow_unsigned = true;
+    /* A local account's objects are signed by this node (it vouches for what
+     * its own users publish); a peer pushing to us must send objects signed
+     * by their publishers, checked like a pull. */
+    if (rq->who->kind == NODE_PRINCIPAL_PEER) {
+        opts.peer = rq->who->name;
+    } else {
+        opts.sign = true;
+        opts.allow_unsigned = true;
+    }
     rc = node_ingest_json(n, rq->who, &opts, items, (const char *const *)wheres, count, &res,
                           err);
     if (rc != DT_OK)
