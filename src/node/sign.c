@@ -11,6 +11,7 @@
 #include "node/node.h"
 #include "stix/stix.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #define SIG_B64_MAX 128
@@ -41,28 +42,91 @@ void node_key_fingerprint(const uint8_t pk[crypto_sign_PUBLICKEYBYTES], char out
     dt_hex_encode(h, 32, out);
 }
 
-/* JCS of obj without our extension, into out. */
+/* JCS of obj without our extension, into out. No deep copy: an object
+ * without our extension is canonicalised as it is; otherwise a shallow copy
+ * (members shared, not duplicated) leaves the extension out. */
 static dt_status signed_bytes(const json_t *obj, dt_buf *out, dt_err *err)
 {
-    json_t *copy = json_deep_copy(obj);
+    json_t *ext = json_object_get(obj, "extensions");
+    json_t *copy, *ext_copy;
     dt_status rc;
-    if (copy == NULL)
+    if (!json_is_object(ext) || json_object_get(ext, NODE_EXTENSION_ID) == NULL)
+        return stix_jcs(obj, out, err);
+    copy = json_copy((json_t *)obj); /* shallow */
+    ext_copy = json_object_size(ext) > 1 ? json_copy(ext) : NULL;
+    if (copy == NULL || (json_object_size(ext) > 1 && ext_copy == NULL)) {
+        json_decref(copy);
+        json_decref(ext_copy);
         return dt_fail(err, DT_ENOMEM, "", "out of memory copying the object");
-    json_t *ext = json_object_get(copy, "extensions");
-    if (json_is_object(ext)) {
-        json_object_del(ext, NODE_EXTENSION_ID);
-        if (json_object_size(ext) == 0)
-            json_object_del(copy, "extensions");
+    }
+    if (ext_copy != NULL) {
+        json_object_del(ext_copy, NODE_EXTENSION_ID);
+        if (json_object_set_new(copy, "extensions", ext_copy) != 0) {
+            json_decref(copy);
+            return dt_fail(err, DT_ENOMEM, "", "out of memory copying the object");
+        }
+    } else {
+        json_object_del(copy, "extensions");
     }
     rc = stix_jcs(copy, out, err);
     json_decref(copy);
     return rc;
 }
 
+/* A per-thread message buffer: one allocation reused by every signature
+ * made or checked on this thread, instead of a fresh one (and its growth)
+ * per object. Freed when the thread ends. */
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static pthread_key_t scratch_key;
+static bool scratch_ok;
+
+static void scratch_free(void *p)
+{
+    dt_buf *b = p;
+    dt_buf_release(b);
+    dt_free(b);
+}
+
+static void scratch_init(void)
+{
+    scratch_ok = pthread_key_create(&scratch_key, scratch_free) == 0;
+}
+
+/* The thread's buffer, emptied; NULL if none could be made (the caller
+ * then uses a local one). */
+static dt_buf *scratch_get(void)
+{
+    pthread_once(&scratch_once, scratch_init);
+    if (!scratch_ok)
+        return NULL;
+    dt_buf *b = pthread_getspecific(scratch_key);
+    if (b == NULL) {
+        b = dt_malloc(sizeof *b);
+        if (b == NULL)
+            return NULL;
+        dt_buf_init(b, (size_t)64 << 20);
+        if (pthread_setspecific(scratch_key, b) != 0) {
+            dt_free(b);
+            return NULL;
+        }
+    }
+    dt_buf_reset(b);
+    return b;
+}
+
+/* Keep a thread's buffer from pinning a huge object's memory. */
+static void scratch_put(dt_buf *b, dt_buf *local)
+{
+    if (b == local)
+        dt_buf_release(local);
+    else if (b->cap > ((size_t)1 << 20))
+        dt_buf_release(b);
+}
+
 dt_status node_object_sign(json_t *obj, const char *signer_id,
                            const uint8_t sk[crypto_sign_SECRETKEYBYTES], dt_err *err)
 {
-    dt_buf msg;
+    dt_buf local, *msg;
     uint8_t sig[crypto_sign_BYTES], pk[crypto_sign_PUBLICKEYBYTES];
     char sig64[SIG_B64_MAX], key[96];
     dt_status rc;
@@ -70,11 +134,14 @@ dt_status node_object_sign(json_t *obj, const char *signer_id,
 
     if (!json_is_object(obj))
         return dt_fail(err, DT_EARG, "", "only JSON objects can be signed");
-    dt_buf_init(&msg, (size_t)64 << 20);
-    rc = signed_bytes(obj, &msg, err);
+    dt_buf_init(&local, (size_t)64 << 20);
+    msg = scratch_get();
+    if (msg == NULL)
+        msg = &local;
+    rc = signed_bytes(obj, msg, err);
     if (rc != DT_OK)
         goto out;
-    crypto_sign_detached(sig, NULL, (const unsigned char *)msg.data, msg.len, sk);
+    crypto_sign_detached(sig, NULL, (const unsigned char *)msg->data, msg->len, sk);
     crypto_sign_ed25519_sk_to_pk(pk, sk);
     dt_base64_encode(sig, sizeof sig, sig64);
     node_key_format(pk, key, sizeof key);
@@ -97,7 +164,7 @@ dt_status node_object_sign(json_t *obj, const char *signer_id,
     if (json_object_set_new(ext, NODE_EXTENSION_ID, mine) != 0)
         rc = dt_fail(err, DT_ENOMEM, "", "out of memory building the signature");
 out:
-    dt_buf_release(&msg);
+    scratch_put(msg, &local);
     return rc;
 }
 
@@ -108,7 +175,7 @@ dt_status node_object_verify(const json_t *obj, node_signature *sig, dt_err *err
     const char *signer, *key, *sig64, *etype;
     uint8_t s[crypto_sign_BYTES + 8];
     size_t slen = 0;
-    dt_buf msg;
+    dt_buf local, *msg;
     dt_status rc;
 
     memset(sig, 0, sizeof *sig);
@@ -135,15 +202,18 @@ dt_status node_object_verify(const json_t *obj, node_signature *sig, dt_err *err
         return dt_fail(err, DT_ESIG, where, "public_key is not ed25519:<base64 of 32 bytes>");
     if (!dt_base64_decode(sig64, strlen(sig64), s, sizeof s, &slen) || slen != crypto_sign_BYTES)
         return dt_fail(err, DT_ESIG, where, "signature is not base64 of 64 bytes");
-    dt_buf_init(&msg, (size_t)64 << 20);
-    rc = signed_bytes(obj, &msg, err);
+    dt_buf_init(&local, (size_t)64 << 20);
+    msg = scratch_get();
+    if (msg == NULL)
+        msg = &local;
+    rc = signed_bytes(obj, msg, err);
     if (rc == DT_OK &&
-        crypto_sign_verify_detached(s, (const unsigned char *)msg.data, msg.len,
+        crypto_sign_verify_detached(s, (const unsigned char *)msg->data, msg->len,
                                     sig->public_key) != 0)
         rc = dt_fail(err, DT_ESIG, where,
                      "signature by %s does not verify: the object was changed after signing "
                      "or signed with another key", signer);
-    dt_buf_release(&msg);
+    scratch_put(msg, &local);
     return rc;
 }
 
