@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +24,14 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 static int die(const char *what, const dt_err *err)
@@ -93,7 +102,7 @@ static int pass(const char *dir, const char *label, char **env, size_t nenv, siz
     if (node_open(home, &n, &err) != DT_OK)
         return die("open", &err);
     node_principal_local(&who);
-    double t0 = now_s();
+    double t0 = now_s(), c0 = cpu_s();
     for (size_t e = 0; e < nenv; e++) {
         node_ingest_result res = {0};
         if (node_ingest_text(n, &who, &opts, env[e], strlen(env[e]), &res, &err) != DT_OK) {
@@ -105,10 +114,10 @@ static int pass(const char *dir, const char *label, char **env, size_t nenv, siz
         rejected += res.rejected;
         node_ingest_result_release(&res);
     }
-    double dt = now_s() - t0;
-    printf("  %-26s %8zu objects  %7.2f s  %9.0f objects/s  %6.1f MB/s  (%zu added, %zu "
-           "rejected)\n",
-           label, nobj, dt, (double)nobj / dt, (double)bytes / dt / 1e6, added, rejected);
+    double dt = now_s() - t0, dc = cpu_s() - c0;
+    printf("  %-26s %8zu objects  %7.2f s  %9.0f objects/s  %6.1f MB/s  cpu %.2f s  (%zu "
+           "added, %zu rejected)\n",
+           label, nobj, dt, (double)nobj / dt, (double)bytes / dt / 1e6, dc, added, rejected);
     node_close(n);
     return 0;
 }

@@ -43,6 +43,7 @@ mkdir -p "$dir"
 [ -n "${BENCH_DIR:-}" ] || trap 'rm -rf "$dir"' EXIT
 
 now() { date +%s.%N; }
+cpu() { awk '{ printf "%.2f", $1 + $2 }' "$1"; } # user + sys seconds from /usr/bin/time
 rate() { awk -v n="$1" -v b="$2" -v t="$3" \
     'BEGIN { printf "%8.2f s  %9.0f objects/s  %6.1f MB/s", t, n / t, b / t / 1e6 }'; }
 
@@ -52,15 +53,16 @@ files=$(( (count + 39999) / 40000 ))
     --rows "$dir/rows.jsonl"
 objects=$((count + 8))
 bytes=$(cat "$dir"/stix-*.json | wc -c)
-echo "bench/ingest.sh: $objects objects, $bytes bytes in $files bundles ($(nproc) cores)"
+echo "bench/ingest.sh: $objects objects, $bytes bytes in $files bundles ($(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg))"
 
 # detente import
 "$build/detente" --home "$dir/node" init >/dev/null
 t0=$(now)
-"$build/detente" --home "$dir/node" import "$dir"/stix-*.json >"$dir/import.out"
+/usr/bin/time -f "%U %S" -o "$dir/import.cpu" \
+    "$build/detente" --home "$dir/node" import "$dir"/stix-*.json >"$dir/import.out"
 t1=$(now)
 dt_import=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
-echo "  detente import             $(rate "$objects" "$bytes" "$dt_import")  ($(cat "$dir/import.out"))"
+echo "  detente import             $(rate "$objects" "$bytes" "$dt_import")  cpu $(cpu "$dir/import.cpu") s  ($(cat "$dir/import.out"))"
 
 # the sqlite3 ceiling
 {
@@ -76,11 +78,11 @@ echo "  detente import             $(rate "$objects" "$bytes" "$dt_import")  ($(
     printf 'COMMIT;\n'
 } >"$dir/ceiling.sql"
 t0=$(now)
-sqlite3 "$dir/ceiling.db" <"$dir/ceiling.sql" >/dev/null
+/usr/bin/time -f "%U %S" -o "$dir/sql.cpu" sqlite3 "$dir/ceiling.db" <"$dir/ceiling.sql" >/dev/null
 t1=$(now)
 dt_sql=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
 rows=$(sqlite3 "$dir/ceiling.db" 'SELECT count(*) FROM objects')
-echo "  sqlite3 bulk insert        $(rate "$objects" "$bytes" "$dt_sql")  ($rows rows)"
+echo "  sqlite3 bulk insert        $(rate "$objects" "$bytes" "$dt_sql")  cpu $(cpu "$dir/sql.cpu") s  ($rows rows)"
 awk -v a="$dt_import" -v b="$dt_sql" \
     'BEGIN { printf "  detente import / sqlite3 ceiling: %.2f (%.1fx slower)\n", b / a, a / b }'
 

@@ -13,9 +13,15 @@
  * once per transaction and counted locally: the writer is the only place
  * that assigns leaf indexes and date_added (DESIGN.md "Ingest").
  *
- * Preparation (validation, signatures, hashing) happens before the write
- * transaction is opened, so the single writer holds its lock only for the
- * inserts. A rejected object never stops the others unless the caller asked
+ * Preparation (validation, pattern check, signatures, canonical bytes and
+ * hashing) runs on a few worker threads, one chunk ahead of the single
+ * writer: while chunk k is being written, chunk k+1 is being prepared
+ * (DESIGN.md: "signature checks spread over threads before the single
+ * writer commits"). Each object's result has its own slot, so the writer
+ * sees them in input order; it alone assigns date_added and leaf indexes.
+ * Objects of a text walked here are ours and are signed in place; objects
+ * handed in by a caller are borrowed and copied first. The ledger leaf is
+ * written as its canonical bytes directly, not built as a JSON tree. A rejected object never stops the others unless the caller asked
  * for an atomic ingest; a store failure rolls back the whole batch, so a
  * batch is stored entirely or not at all and nothing half-written survives
  * a crash (SQLite's journal does the rest). */
@@ -24,8 +30,12 @@
 #include "pattern/pattern.h"
 #include "stix/stix.h"
 
+#include <assert.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define INGEST_CHUNK 2000
 
@@ -68,6 +78,9 @@ static void set_item_ids(node_ingest_item *it, const json_t *obj, const char *wh
  * the one object every node holds unsigned. */
 static bool is_builtin_extension(const json_t *obj)
 {
+    const char *id = stix_str(obj, "id");
+    if (id == NULL || strcmp(id, NODE_EXTENSION_ID) != 0)
+        return false; /* the common case, without building the reference */
     json_t *ref = node_extension_definition();
     bool same = ref != NULL && json_equal(ref, (json_t *)obj);
     json_decref(ref);
@@ -96,7 +109,8 @@ static dt_status check_pattern(const json_t *obj, dt_err *err)
 
 /* Everything that can be decided without the store. */
 static void prepare_one(node *n, const node_principal *who, const node_ingest_opts *opts,
-                        const json_t *in, prepared *pr, node_ingest_item *it)
+                        json_t *in, bool owned, dt_buf *scratch, prepared *pr,
+                        node_ingest_item *it)
 {
     const stix_limits *lim;
     stix_limits lims;
@@ -104,7 +118,6 @@ static void prepare_one(node *n, const node_principal *who, const node_ingest_op
     json_t *copy;
     dt_err e = {0};
     node_signature sig;
-    dt_buf b;
 
     stix_limits_default(&lims);
     lim = &lims;
@@ -113,7 +126,7 @@ static void prepare_one(node *n, const node_principal *who, const node_ingest_op
         item_reject(it, &e, DT_EINVALID);
         return;
     }
-    copy = json_deep_copy(in);
+    copy = owned ? json_incref(in) : json_deep_copy(in);
     if (copy == NULL) {
         dt_fail(&e, DT_ENOMEM, "", "out of memory");
         item_reject(it, &e, DT_ENOMEM);
@@ -161,13 +174,19 @@ static void prepare_one(node *n, const node_principal *who, const node_ingest_op
         snprintf(pr->modified, sizeof pr->modified, "1970-01-01T00:00:00.000000000Z");
         pr->modified_text[0] = '\0';
     }
-    dt_buf_init(&b, lim->max_object_bytes * 2);
-    if (stix_jcs(so->json, &b, &e) != DT_OK) {
-        dt_buf_release(&b);
+    /* canonical bytes into the worker's reused buffer, then one exact copy */
+    dt_buf_reset(scratch);
+    scratch->max = lim->max_object_bytes * 2;
+    if (stix_jcs(so->json, scratch, &e) != DT_OK)
+        goto reject;
+    pr->jcs = dt_malloc(scratch->len + 1);
+    if (pr->jcs == NULL) {
+        dt_fail(&e, DT_ENOMEM, "", "out of memory");
         goto reject;
     }
-    pr->jcs_len = b.len;
-    pr->jcs = dt_buf_take(&b);
+    memcpy(pr->jcs, scratch->data, scratch->len);
+    pr->jcs[scratch->len] = '\0';
+    pr->jcs_len = scratch->len;
     dt_sha256(pr->jcs, pr->jcs_len, pr->sha);
     pr->obj = so->json;
     so->json = NULL;
@@ -185,26 +204,113 @@ static void prepared_release(prepared *pr)
     memset(pr, 0, sizeof *pr);
 }
 
-/* The ledger leaf: JCS of {date_added, id, modified, object_sha256, signer}. */
+/* A JSON string as RFC 8785 writes it: '"', '\\' and control characters
+ * escaped (two-character forms where JSON has them, else \u00xx in lower
+ * case), everything else as its UTF-8 bytes. */
+static dt_status leaf_string(dt_buf *out, const char *s, dt_err *err)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t len = strlen(s), bad = 0, run = 0;
+    dt_status rc;
+    if (!dt_utf8_valid(s, len, &bad))
+        return dt_fail(err, DT_EINVALID, "ledger", "string is not valid UTF-8 at byte %zu", bad);
+    rc = dt_buf_putc(out, '"', err);
+    for (size_t i = 0; i < len && rc == DT_OK; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[6] = {'\\', 0, 0, 0, 0, 0};
+        size_t en = 2;
+        if (c == '"' || c == '\\')
+            esc[1] = (char)c;
+        else if (c == '\b')
+            esc[1] = 'b';
+        else if (c == '\t')
+            esc[1] = 't';
+        else if (c == '\n')
+            esc[1] = 'n';
+        else if (c == '\f')
+            esc[1] = 'f';
+        else if (c == '\r')
+            esc[1] = 'r';
+        else if (c < 0x20) {
+            memcpy(esc, "\\u00", 4);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            en = 6;
+        } else
+            continue;
+        rc = dt_buf_append(out, s + run, i - run, err);
+        if (rc == DT_OK)
+            rc = dt_buf_append(out, esc, en, err);
+        run = i + 1;
+    }
+    if (rc == DT_OK)
+        rc = dt_buf_append(out, s + run, len - run, err);
+    if (rc == DT_OK)
+        rc = dt_buf_putc(out, '"', err);
+    return rc;
+}
+
+/* The ledger leaf: JCS of {date_added, id, modified, object_sha256, signer},
+ * written directly (the five names are already in JCS order and hold no
+ * escapes) instead of building a JSON tree and canonicalising it. */
 static dt_status leaf_bytes(const node_ingest_item *it, const prepared *pr, int64_t date_added,
                             dt_buf *out, dt_err *err)
 {
     char added[DT_TIME_LEN], hex[65];
     dt_time t = dt_time_from_us(date_added);
-    json_t *leaf;
     dt_status rc;
     dt_time_format(&t, 6, added);
     dt_hex_encode(pr->sha, 32, hex);
-    leaf = json_pack("{s:s, s:s, s:s, s:s, s:o}", "date_added", added, "id", it->id, "modified",
-                     pr->modified, "object_sha256", hex, "signer",
-                     pr->has_signer ? json_string(pr->signer) : json_null());
-    if (leaf == NULL)
-        return dt_fail(err, DT_ENOMEM, "ledger", "out of memory building a leaf");
     dt_buf_reset(out);
-    rc = stix_jcs(leaf, out, err);
-    json_decref(leaf);
+    rc = dt_buf_puts(out, "{\"date_added\":", err);
+    if (rc == DT_OK)
+        rc = leaf_string(out, added, err);
+    if (rc == DT_OK)
+        rc = dt_buf_puts(out, ",\"id\":", err);
+    if (rc == DT_OK)
+        rc = leaf_string(out, it->id, err);
+    if (rc == DT_OK)
+        rc = dt_buf_puts(out, ",\"modified\":", err);
+    if (rc == DT_OK)
+        rc = leaf_string(out, pr->modified, err);
+    if (rc == DT_OK)
+        rc = dt_buf_puts(out, ",\"object_sha256\":\"", err);
+    if (rc == DT_OK)
+        rc = dt_buf_append(out, hex, 64, err);
+    if (rc == DT_OK)
+        rc = dt_buf_puts(out, "\",\"signer\":", err);
+    if (rc == DT_OK)
+        rc = pr->has_signer ? leaf_string(out, pr->signer, err) : dt_buf_puts(out, "null", err);
+    if (rc == DT_OK)
+        rc = dt_buf_putc(out, '}', err);
     return rc;
 }
+
+#ifndef NDEBUG
+/* The leaf as the JSON tree and stix_jcs would write it, to check the
+ * direct writer against in debug builds. */
+static bool leaf_matches_jcs(const node_ingest_item *it, const prepared *pr, int64_t date_added,
+                             const dt_buf *got)
+{
+    char added[DT_TIME_LEN], hex[65];
+    dt_time t = dt_time_from_us(date_added);
+    dt_buf want;
+    bool same;
+    dt_time_format(&t, 6, added);
+    dt_hex_encode(pr->sha, 32, hex);
+    json_t *leaf = json_pack("{s:s, s:s, s:s, s:s, s:o}", "date_added", added, "id", it->id,
+                             "modified", pr->modified, "object_sha256", hex, "signer",
+                             pr->has_signer ? json_string(pr->signer) : json_null());
+    if (leaf == NULL)
+        return true; /* out of memory: nothing to compare */
+    dt_buf_init(&want, (size_t)1 << 20);
+    same = stix_jcs(leaf, &want, NULL) != DT_OK ||
+           (want.len == got->len && memcmp(want.data, got->data, want.len) == 0);
+    dt_buf_release(&want);
+    json_decref(leaf);
+    return same;
+}
+#endif
 
 static dt_status ensure_collection(node *n, store_txn *t, const node_principal *who,
                                    const char *collection, dt_err *err)
@@ -282,6 +388,7 @@ static dt_status store_batch(node *n, store_txn *t, const char *collection, prep
         uint64_t index = 0;
         uint8_t leaf_hash[32];
         rc = leaf_bytes(it, pr, date_added, &leaf, err);
+        assert(rc != DT_OK || leaf_matches_jcs(it, pr, date_added, &leaf));
         if (rc == DT_OK)
             rc = ledger_append(t, leaf.data, leaf.len, &index, leaf_hash, err);
         if (rc != DT_OK)
@@ -307,40 +414,124 @@ static dt_status check_write(node *n, const node_principal *who, const char *col
     return node_access(n, who, collection, STORE_PERM_WRITE, err);
 }
 
-/* Prepare and store objects[0..count) as one transaction. */
-static dt_status ingest_chunk(node *n, const node_principal *who, const node_ingest_opts *opts,
-                              json_t *const *objects, node_ingest_item *items, size_t count,
-                              dt_err *err)
+/* ---- preparation on worker threads ----
+ *
+ * A job is one chunk's preparation. Workers (and the caller, when it waits)
+ * take blocks of PREP_BLOCK indexes from an atomic counter, so a slow object
+ * never holds up a whole share; each result lands in its own slot, so the
+ * input order is kept without any locking. */
+
+#define PREP_BLOCK 16
+#define PREP_MAX_THREADS 16
+#define PREP_MIN_PER_THREAD 32 /* below this, threads cost more than they save */
+
+typedef struct prep_job {
+    node *n;
+    const node_principal *who;
+    const node_ingest_opts *opts;
+    json_t *const *objects;
+    bool owned;              /* objects may be modified in place (no copy needed) */
+    node_ingest_item *items;
+    prepared *prs;
+    size_t count;
+    atomic_size_t next;
+    pthread_t th[PREP_MAX_THREADS];
+    size_t nth;
+} prep_job;
+
+static size_t prep_threads(void)
 {
-    const char *collection = opts->collection ? opts->collection : "default";
-    prepared *prs = dt_calloc(count ? count : 1, sizeof *prs);
+    static atomic_size_t cached;
+    size_t n = atomic_load(&cached);
+    if (n != 0)
+        return n;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    const char *env = getenv("DETENTE_INGEST_THREADS");
+    if (env != NULL) {
+        char *end = NULL;
+        long v = strtol(env, &end, 10);
+        if (end != env && *end == '\0' && v >= 1)
+            cpus = v;
+    }
+    n = cpus < 1 ? 1 : cpus > PREP_MAX_THREADS ? PREP_MAX_THREADS : (size_t)cpus;
+    atomic_store(&cached, n);
+    return n;
+}
+
+static void prep_work(prep_job *j)
+{
+    dt_buf scratch;
+    dt_buf_init(&scratch, 0);
+    for (;;) {
+        size_t from = atomic_fetch_add(&j->next, PREP_BLOCK);
+        if (from >= j->count)
+            break;
+        size_t to = from + PREP_BLOCK < j->count ? from + PREP_BLOCK : j->count;
+        for (size_t i = from; i < to; i++)
+            if (j->items[i].outcome != NODE_ITEM_REJECTED) /* not already refused as input */
+                prepare_one(j->n, j->who, j->opts, j->objects[i], j->owned, &scratch,
+                            &j->prs[i], &j->items[i]);
+    }
+    dt_buf_release(&scratch);
+}
+
+static void *prep_main(void *arg)
+{
+    prep_work(arg);
+    return NULL;
+}
+
+/* Start preparing in the background; threads that cannot be created leave
+ * their share to prep_finish. */
+static void prep_start(prep_job *j)
+{
+    size_t want = prep_threads();
+    if (want > j->count / PREP_MIN_PER_THREAD)
+        want = j->count / PREP_MIN_PER_THREAD;
+    atomic_store(&j->next, 0);
+    j->nth = 0;
+    for (size_t i = 0; i < want; i++) {
+        if (pthread_create(&j->th[j->nth], NULL, prep_main, j) != 0)
+            break;
+        j->nth++;
+    }
+}
+
+/* The caller helps with what is left, then waits for the workers. */
+static void prep_finish(prep_job *j)
+{
+    prep_work(j);
+    for (size_t i = 0; i < j->nth; i++)
+        pthread_join(j->th[i], NULL);
+    j->nth = 0;
+}
+
+/* Store one prepared chunk as one transaction. */
+static dt_status store_chunk(prep_job *j, dt_err *err)
+{
+    node *n = j->n;
+    const char *collection = j->opts->collection ? j->opts->collection : "default";
     store_txn *t = NULL;
-    dt_status rc = DT_OK;
+    dt_status rc;
     bool any_rejected = false;
 
-    if (prs == NULL)
-        return dt_fail(err, DT_ENOMEM, "ingest", "out of memory");
-    for (size_t i = 0; i < count; i++) {
-        prepare_one(n, who, opts, objects[i], &prs[i], &items[i]);
-        any_rejected |= items[i].outcome == NODE_ITEM_REJECTED;
-    }
-    if (opts->atomic && any_rejected) {
-        rc = dt_fail(err, DT_EINVALID, "ingest", "rejected objects in an atomic import: nothing "
-                                                 "was stored");
-        goto out;
-    }
+    for (size_t i = 0; i < j->count; i++)
+        any_rejected |= j->items[i].outcome == NODE_ITEM_REJECTED;
+    if (j->opts->atomic && any_rejected)
+        return dt_fail(err, DT_EINVALID, "ingest",
+                       "rejected objects in an atomic import: nothing was stored");
     rc = store_begin(n->st, &t, err);
     if (rc != DT_OK)
-        goto out;
-    rc = ensure_collection(n, t, who, collection, err);
+        return rc;
+    rc = ensure_collection(n, t, j->who, collection, err);
     if (rc == DT_OK)
-        rc = store_batch(n, t, collection, prs, items, count, err);
-    if (rc == DT_OK && opts->atomic) {
-        for (size_t i = 0; i < count; i++)
-            if (items[i].outcome == NODE_ITEM_REJECTED) {
-                rc = dt_fail(err, DT_EINVALID, items[i].where,
+        rc = store_batch(n, t, collection, j->prs, j->items, j->count, err);
+    if (rc == DT_OK && j->opts->atomic) {
+        for (size_t i = 0; i < j->count; i++)
+            if (j->items[i].outcome == NODE_ITEM_REJECTED) {
+                rc = dt_fail(err, DT_EINVALID, j->items[i].where,
                              "rejected in an atomic import (%s): nothing was stored",
-                             items[i].msg);
+                             j->items[i].msg);
                 break;
             }
     }
@@ -348,11 +539,13 @@ static dt_status ingest_chunk(node *n, const node_principal *who, const node_ing
         rc = store_commit(t, err);
     else
         store_rollback(t);
-out:
-    for (size_t i = 0; i < count; i++)
-        prepared_release(&prs[i]);
-    dt_free(prs);
     return rc;
+}
+
+static void prep_release(prep_job *j)
+{
+    for (size_t i = 0; i < j->count; i++)
+        prepared_release(&j->prs[i]);
 }
 
 static dt_status result_grow(node_ingest_result *res, size_t extra, dt_err *err)
@@ -382,90 +575,124 @@ static void result_count(node_ingest_result *res, size_t from)
     }
 }
 
+/* An input item refused before ingest (a line that is not JSON). */
+typedef struct pre_reject {
+    size_t index;
+    dt_err e;
+} pre_reject;
+
+/* The door itself: objects[i] NULL is an item already refused (its reason in
+ * pre, sorted by index). Chunks are prepared on worker threads one chunk
+ * ahead of the writer: while chunk k is being stored, chunk k+1 is being
+ * validated and signed. */
+static dt_status ingest_run(node *n, const node_principal *who, const node_ingest_opts *opts,
+                            json_t *const *objects, const char *const *wheres, bool owned,
+                            const pre_reject *pre, size_t npre, size_t count,
+                            node_ingest_result *res, dt_err *err)
+{
+    size_t base = res->count, k = 0;
+    prep_job jobs[2];
+    dt_status rc = result_grow(res, count, err);
+    if (rc != DT_OK)
+        return rc;
+    for (size_t i = 0; i < count; i++) {
+        char where[32];
+        node_ingest_item *it = &res->items[base + i];
+        if (wheres == NULL)
+            snprintf(where, sizeof where, "[%zu]", i);
+        if (objects[i] == NULL) {
+            snprintf(it->where, sizeof it->where, "%s", wheres ? wheres[i] : where);
+            while (k < npre && pre[k].index < i)
+                k++;
+            item_reject(it, k < npre && pre[k].index == i ? &pre[k].e : NULL, DT_EPARSE);
+            continue;
+        }
+        set_item_ids(it, objects[i], wheres ? wheres[i] : where);
+        it->outcome = NODE_ITEM_ADDED;
+    }
+    /* atomic: one transaction for all; else chunks, each all-or-nothing */
+    size_t step = opts->atomic ? (count ? count : 1) : INGEST_CHUNK;
+    size_t nchunks = (count + step - 1) / step;
+    memset(jobs, 0, sizeof jobs);
+    for (int b = 0; b < 2; b++) {
+        jobs[b].n = n;
+        jobs[b].who = who;
+        jobs[b].opts = opts;
+        jobs[b].owned = owned;
+        jobs[b].prs = dt_calloc(step < count ? step : (count ? count : 1), sizeof(prepared));
+        if (jobs[b].prs == NULL) {
+            dt_free(jobs[0].prs);
+            return dt_fail(err, DT_ENOMEM, "ingest", "out of memory");
+        }
+    }
+#define CHUNK_SET(j, c)                                                                      \
+    do {                                                                                     \
+        (j)->objects = objects + (c) * step;                                                 \
+        (j)->items = res->items + base + (c) * step;                                         \
+        (j)->count = count - (c) * step < step ? count - (c) * step : step;                  \
+    } while (0)
+    if (nchunks > 0) {
+        CHUNK_SET(&jobs[0], 0);
+        prep_start(&jobs[0]);
+    }
+    size_t c = 0;
+    for (; c < nchunks; c++) {
+        prep_job *cur = &jobs[c & 1], *nxt = &jobs[(c + 1) & 1];
+        prep_finish(cur);
+        if (c + 1 < nchunks) {
+            CHUNK_SET(nxt, c + 1);
+            prep_start(nxt);
+        }
+        rc = store_chunk(cur, err);
+        prep_release(cur);
+        if (rc != DT_OK) {
+            if (c + 1 < nchunks) {
+                prep_finish(nxt);
+                prep_release(nxt);
+            }
+            break;
+        }
+    }
+#undef CHUNK_SET
+    dt_free(jobs[0].prs);
+    dt_free(jobs[1].prs);
+    /* what was committed stays committed and counted; the rest is not stored */
+    res->count = rc == DT_OK ? base + count : base + c * step;
+    result_count(res, base);
+    return rc;
+}
+
 dt_status node_ingest_json(node *n, const node_principal *who, const node_ingest_opts *opts,
                            json_t *const *objects, const char *const *wheres, size_t count,
                            node_ingest_result *res, dt_err *err)
 {
     node_ingest_opts defaults = {0};
     dt_status rc;
-    size_t base;
 
     if (opts == NULL)
         opts = &defaults;
     rc = check_write(n, who, opts->collection ? opts->collection : "default", err);
     if (rc != DT_OK)
         return rc;
-    base = res->count;
-    rc = result_grow(res, count, err);
-    if (rc != DT_OK)
-        return rc;
-    for (size_t i = 0; i < count; i++) {
-        char where[32];
-        if (wheres == NULL)
-            snprintf(where, sizeof where, "[%zu]", i);
-        set_item_ids(&res->items[base + i], objects[i], wheres ? wheres[i] : where);
-        res->items[base + i].outcome = NODE_ITEM_ADDED;
-    }
-    /* atomic: one transaction for all; else chunks, each all-or-nothing */
-    size_t step = opts->atomic ? (count ? count : 1) : INGEST_CHUNK;
-    for (size_t at = 0; at < count; at += step) {
-        size_t k = count - at < step ? count - at : step;
-        rc = ingest_chunk(n, who, opts, objects + at, res->items + base + at, k, err);
-        if (rc != DT_OK) {
-            /* what was committed stays committed and counted; the rest is not stored */
-            res->count = base + at;
-            result_count(res, base);
-            return rc;
-        }
-    }
-    res->count = base + count;
-    result_count(res, base);
-    return DT_OK;
+    for (size_t i = 0; i < count; i++)
+        if (objects[i] == NULL)
+            return dt_fail(err, DT_EARG, "ingest", "objects[%zu] is NULL", i);
+    return ingest_run(n, who, opts, objects, wheres, false, NULL, 0, count, res, err);
 }
 
+/* Every item of one text, in order; parse failures as NULL objects. */
 typedef struct walk_ctx {
-    node *n;
-    const node_principal *who;
-    const node_ingest_opts *opts;
-    node_ingest_result *res;
     json_t **objs;
     char **wheres;
     size_t count, cap;
-    dt_status failed;
+    pre_reject *pre;
+    size_t npre, pre_cap;
     dt_err *err;
-    node_ingest_item *parse_errors; /* items that failed to parse, in order */
 } walk_ctx;
-
-static dt_status flush(walk_ctx *w)
-{
-    dt_status rc = DT_OK;
-    if (w->count > 0)
-        rc = node_ingest_json(w->n, w->who, w->opts, w->objs, (const char *const *)w->wheres,
-                              w->count, w->res, w->err);
-    for (size_t i = 0; i < w->count; i++) {
-        json_decref(w->objs[i]);
-        dt_free(w->wheres[i]);
-    }
-    w->count = 0;
-    return rc;
-}
 
 static dt_status on_item(void *ctx, const char *where, json_t *item, const dt_err *item_err)
 {
     walk_ctx *w = ctx;
-    if (item == NULL) { /* a line that is not JSON: reported, the rest goes on */
-        dt_status rc = flush(w);
-        if (rc != DT_OK)
-            return rc;
-        rc = result_grow(w->res, 1, w->err);
-        if (rc != DT_OK)
-            return rc;
-        node_ingest_item *it = &w->res->items[w->res->count++];
-        snprintf(it->where, sizeof it->where, "%s", where);
-        item_reject(it, item_err, DT_EPARSE);
-        w->res->rejected++;
-        return DT_OK;
-    }
     if (w->count == w->cap) {
         size_t cap = w->cap ? w->cap * 2 : 256;
         json_t **o = dt_realloc(w->objs, cap * sizeof *o);
@@ -478,12 +705,26 @@ static dt_status on_item(void *ctx, const char *where, json_t *item, const dt_er
         w->wheres = ws;
         w->cap = cap;
     }
+    if (item == NULL) { /* a line that is not JSON: reported, the rest goes on */
+        if (w->npre == w->pre_cap) {
+            size_t cap = w->pre_cap ? w->pre_cap * 2 : 16;
+            pre_reject *p = dt_realloc(w->pre, cap * sizeof *p);
+            if (p == NULL)
+                return dt_fail(w->err, DT_ENOMEM, "ingest", "out of memory");
+            w->pre = p;
+            w->pre_cap = cap;
+        }
+        w->pre[w->npre].index = w->count;
+        if (item_err != NULL)
+            w->pre[w->npre].e = *item_err;
+        else
+            memset(&w->pre[w->npre].e, 0, sizeof w->pre[w->npre].e);
+        w->npre++;
+    }
     w->wheres[w->count] = dt_strdup(where);
     if (w->wheres[w->count] == NULL)
         return dt_fail(w->err, DT_ENOMEM, "ingest", "out of memory");
-    w->objs[w->count++] = json_incref(item);
-    if (!w->opts->atomic && w->count >= INGEST_CHUNK)
-        return flush(w);
+    w->objs[w->count++] = item ? json_incref(item) : NULL;
     return DT_OK;
 }
 
@@ -501,27 +742,34 @@ dt_status node_ingest_text(node *n, const node_principal *who, const node_ingest
     if (rc != DT_OK)
         return rc;
     stix_limits_default(&lim);
-    w.n = n;
-    w.who = who;
-    w.opts = opts;
-    w.res = res;
     w.err = err;
     rc = stix_input_walk(text, len, &lim, on_item, &w, err);
-    if (rc == DT_OK && opts->atomic && res->rejected > 0) {
-        size_t i = 0;
-        while (i + 1 < res->count && res->items[i].outcome != NODE_ITEM_REJECTED)
-            i++;
-        rc = dt_fail(err, DT_EINVALID, res->items[i].where,
-                     "%s; in an atomic import nothing was stored", res->items[i].msg);
+    if (rc == DT_OK && opts->atomic && w.npre > 0) {
+        /* nothing is stored: report the items that were not JSON */
+        rc = result_grow(res, w.npre, err);
+        for (size_t i = 0; rc == DT_OK && i < w.npre; i++) {
+            node_ingest_item *it = &res->items[res->count++];
+            snprintf(it->where, sizeof it->where, "%s", w.wheres[w.pre[i].index]);
+            item_reject(it, &w.pre[i].e, DT_EPARSE);
+            res->rejected++;
+        }
+        if (rc == DT_OK)
+            rc = dt_fail(err, DT_EINVALID, w.wheres[w.pre[0].index],
+                         "%s; in an atomic import nothing was stored",
+                         res->items[res->count - w.npre].msg);
     }
-    if (rc == DT_OK)
-        rc = flush(&w);
+    /* the items belong to this call (the walk's tree is freed below), so
+     * they may be signed in place instead of copied */
+    if (rc == DT_OK && w.count > 0)
+        rc = ingest_run(n, who, opts, w.objs, (const char *const *)w.wheres, true, w.pre,
+                        w.npre, w.count, res, err);
     for (size_t i = 0; i < w.count; i++) {
         json_decref(w.objs[i]);
         dt_free(w.wheres[i]);
     }
     dt_free(w.objs);
     dt_free(w.wheres);
+    dt_free(w.pre);
     return rc;
 }
 
