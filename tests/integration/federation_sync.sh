@@ -90,6 +90,22 @@ out=$(d b sync a 2>>"$WORK/large.log") || fail "sync after large: $out"
 [ "$(versions a default)" = "$(versions b default | grep -v "$(ident b)")" ] || fail "after the next sync b differs from a"
 ok "large pull proven by one pass over the ledger entries; the next pass continues from the kept frontier"
 
+# --- push: c pushes its outbox to a, within the peer's marking limit
+d c import --collection outbox "$SAMPLES/poisonivy.json" >/dev/null || fail "outbox import"
+cat >"$WORK/red.json" <<'JSON'
+{"type":"indicator","spec_version":"2.1","id":"indicator--0d7e0ab0-3b6f-4d0c-9c8e-8f3a1b2c3d4e","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","name":"red one","pattern":"[ipv4-addr:value = '203.0.113.9']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z","object_marking_refs":["marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"]}
+JSON
+d c import --collection outbox "$WORK/red.json" >/dev/null || fail "red import"
+d c peer add pusha "http://127.0.0.1:$PORT_a/taxii2/" --key "$(key_of a)" --collections default --into default=from-a --push outbox --max-marking amber 2>/dev/null || fail "add pusha"
+out=$(d c sync pusha --no-gossip 2>"$WORK/push.log") || fail "push sync: $out"
+want=$(( $(count c outbox) - 1 ))
+echo "$out" | grep -q " pushed=$want " || fail "push: $out (want $want)"
+[ "$(versions c outbox | grep -v indicator--0d7e0ab0)" = "$(versions a outbox)" ] || fail "a does not hold c's outbox"
+versions a outbox | grep -q indicator--0d7e0ab0 && fail "a TLP:RED object was pushed"
+out=$(d c sync pusha --no-gossip 2>>"$WORK/push.log") || fail "second push sync: $out"
+echo "$out" | grep -q ' pushed=0 ' || fail "second push: $out"
+ok "push: the outbox reaches a once, nothing above the peer's marking limit"
+
 # --- a wrong pinned key: the head does not verify
 d c peer add wrongkey "http://127.0.0.1:$PORT_a/taxii2/" --key "$(key_of c)" 2>/dev/null || fail "add wrongkey"
 out=$(d c sync wrongkey --no-gossip 2>"$WORK/wrong.log"); rc=$?

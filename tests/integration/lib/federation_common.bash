@@ -12,6 +12,7 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+[ -n "${FED_KEEP:-}" ] && trap - EXIT
 FAKE="$DETENTE_SRC/tests/integration/federation_fake_node.py"
 SAMPLES="$DETENTE_SRC/data/samples"
 fail() { echo "FAIL: $*" >&2; for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "== $f"; tail -5 "$f"; } >&2; done; exit 1; }
