@@ -76,6 +76,58 @@ for h in (e["first"], e["second"]):
 ' "$(key_of a1)" || fail "conflicting heads do not verify under a's key"
 ok "equivocation caught through b's witnessed heads; two heads signed by a kept"
 
+# --- an object served but not in the ledger: a3 is a copy of a1 that adds an
+# object (signed with a's key); that row is then slipped into a1's store
+# without a ledger leaf. b3, pulling from a1, finds no inclusion for it.
+cp -a "$WORK/a1" "$WORK/a3"
+new_node b3
+d b3 peer add a "http://127.0.0.1:$PORT_a1/taxii2/" --key "$(key_of a1)" 2>/dev/null || fail "b3 add a1"
+d b3 sync a >/dev/null 2>"$WORK/incl.log" || fail "b3 first sync"
+d a3 import "$SAMPLES/malicious-email-indicator-with-attachment.json" >/dev/null || fail "a3 import"
+python3 - "$WORK/a3/detente.db" "$WORK/a1/detente.db" <<'PY' || fail "slipping a row into a1"
+import sqlite3, sys
+src, dst = sqlite3.connect(sys.argv[1]), sqlite3.connect(sys.argv[2])
+have = {r[0] for r in dst.execute("SELECT id FROM objects")}
+cols = [r[1] for r in src.execute("PRAGMA table_info(objects)") if r[1] != "rowid"]
+for row in src.execute("SELECT %s FROM objects WHERE type='indicator' ORDER BY rowid" % ",".join(cols)):
+    if row[cols.index("id")] not in have:
+        row = list(row)
+        row[cols.index("date_added")] = dst.execute("SELECT max(date_added) + 1 FROM objects").fetchone()[0]
+        dst.execute("INSERT INTO objects(%s) VALUES(%s)" % (",".join(cols), ",".join("?" * len(cols))), row)
+        dst.commit()
+        print(row[cols.index("id")])
+        break
+else:
+    sys.exit("no new indicator in a3")
+PY
+out=$(d b3 sync a 2>>"$WORK/incl.log"); rc=$?
+[ $rc -eq 1 ] || fail "missing inclusion: exit $rc ($out)"
+echo "$out" | grep -q "is served but not included in the peer's ledger" || fail "missing inclusion output: $out"
+d b3 peer show a --json | python3 -c '
+import json, sys
+e = json.load(sys.stdin)["evidence"][0]
+assert e["kind"] == "missing-inclusion" and e["object"]["id"] and e["leaf"] and e["first"]["tree_head_signature"]
+' || fail "missing inclusion evidence"
+ok "an object served without a ledger leaf: suspect, with the head, the object and the rebuilt leaf"
+
+# --- an object altered after it was signed
+new_node a4; new_node b4
+d a4 import "$SAMPLES/indicator-for-c2-ip-address.json" >/dev/null || fail "a4 import"
+python3 - "$WORK/a4/detente.db" <<'PY' || fail "altering an object"
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+rowid, js = c.execute("SELECT rowid, json FROM objects WHERE type='indicator'").fetchone()
+c.execute("UPDATE objects SET json=? WHERE rowid=?", (js.replace('"name":"', '"name":"not ', 1), rowid))
+c.commit()
+PY
+serve a4
+d b4 peer add a "http://127.0.0.1:$PORT_a4/taxii2/" --key "$(key_of a4)" 2>/dev/null || fail "b4 add"
+out=$(d b4 sync a 2>"$WORK/sig.log"); rc=$?
+[ $rc -eq 1 ] || fail "bad signature: exit $rc ($out)"
+echo "$out" | grep -q "bad object signature" || fail "bad signature output: $out"
+[ "$(count b4 default)" -eq 1 ] || fail "b4 accepted something from a peer that served a forged object"
+ok "an altered object: suspect, nothing from that page accepted"
+
 # --- TLS: a pinned CA; a valid, an expired and a self-signed certificate
 python3 - "$WORK" <<'PY' || fail "making certificates"
 import datetime, sys
