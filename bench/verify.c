@@ -8,17 +8,28 @@
  * 2. Verdicts and reliability: 1M claims by 1,000 sources, 1M sightings and
  *    100k opinions (plus a warninglist hit on 5% of claims), all in memory;
  *    one verdict per claim, then reliability per source from its claims.
- *    (The store-backed recompute comes with node/.)
+ * 3. The store-backed recompute: a real node (node_init in a temporary
+ *    directory) whose store gets 1M indicators from 1,000 signers, 1M
+ *    sightings and 100k opinions, written with the store API directly, one
+ *    transaction per 10k rows; then node_verify_run (read everything through
+ *    node_query, parse, judge every claim) and every source's reliability
+ *    with 6 months of history, as `detente verdicts` and `detente
+ *    reliability` do. --quick: 100k claims, 100k sightings, 10k opinions.
  * Prints figures; asserts nothing about time.
  *
- * usage: bench_verify [LIST-DIR] [VALUES]   (LIST-DIR defaults to
- * $DETENTE_SRC/data/warninglists/lists, else data/warninglists/lists) */
+ * usage: bench_verify [--quick] [--no-store] [LIST-DIR] [VALUES]
+ * (LIST-DIR defaults to $DETENTE_SRC/data/warninglists/lists, else
+ * data/warninglists/lists) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "node/node.h"
 #include "verify/verify.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 
@@ -266,11 +277,186 @@ out:
     free(ids);
 }
 
+/* ------------------------------------------------- store-backed recompute */
+
+static void put_row(store_txn *t, const char *type, const char *id, const char *json,
+                    const char *signer)
+{
+    uint8_t sha[32];
+    int64_t added;
+    bool is_new;
+    dt_err err = {0};
+    dt_sha256(json, strlen(json), sha);
+    store_put p = {.collection = "default", .id = id, .type = type, .spec_version = "2.1",
+                   .modified = "2024-01-01T00:00:00.000000000Z",
+                   .modified_text = "2024-01-01T00:00:00.000Z", .json = json,
+                   .json_len = strlen(json), .sha256 = sha, .signer = signer, .marking = 0,
+                   .leaf_index = -1};
+    if (store_put_version(t, &p, &added, &is_new, &err) != DT_OK) {
+        fprintf(stderr, "bench_verify: put %s: %s\n", id, err.msg);
+        exit(1);
+    }
+}
+
+static void bench_store(const char *lists_dir, size_t claims, size_t sightings, size_t opinions)
+{
+    static const char *const ops[] = {"strongly-disagree", "disagree", "neutral", "agree",
+                                      "strongly-agree"};
+    char tmpl[] = "/tmp/detente-bench-verify-XXXXXX", home[128], json[1024], id[96], src[96],
+         ref[96];
+    node *n = NULL;
+    verify_lists *lists = NULL;
+    verify_engine *e = NULL;
+    node_principal local;
+    dt_err err = {0};
+    size_t total = claims + sightings + opinions, done = 0;
+    store_txn *t = NULL;
+    double t0;
+
+    if (mkdtemp(tmpl) == NULL)
+        return;
+    snprintf(home, sizeof home, "%s/node", tmpl);
+    node_init_opts o = {.name = "bench", .default_marking = NODE_TLP_AMBER};
+    if (node_init(home, &o, &err) != DT_OK || node_open(home, &n, &err) != DT_OK ||
+        verify_lists_load_dir(lists_dir, &lists, &err) != DT_OK) {
+        fprintf(stderr, "bench_verify: %s: %s\n", err.where, err.msg);
+        exit(1);
+    }
+    rng = 0x9E3779B97F4A7C15ull;
+    t0 = secs();
+    for (size_t i = 0; i < total; i++) {
+        if (t == NULL && store_begin(node_store(n), &t, &err) != DT_OK) {
+            fprintf(stderr, "bench_verify: %s\n", err.msg);
+            exit(1);
+        }
+        snprintf(src, sizeof src, "identity--%08llx-0000-4000-8000-000000000000",
+                 (unsigned long long)(next() % 1000));
+        if (i < claims) {
+            value v;
+            char obj[64];
+            make_value(&v);
+            if (strncmp(v.stix, "ip", 2) == 0 || strcmp(v.stix, "domain-name") == 0 ||
+                strcmp(v.stix, "url") == 0)
+                snprintf(obj, sizeof obj, "%s:value", v.stix);
+            else
+                snprintf(obj, sizeof obj, "file:hashes.'%s'", v.stix);
+            snprintf(id, sizeof id, "indicator--%08zx-0000-4000-8000-000000000000", i);
+            snprintf(json, sizeof json,
+                     "{\"created\":\"2024-01-01T00:00:00.000Z\",\"id\":\"%s\","
+                     "\"modified\":\"2024-01-01T00:00:00.000Z\",\"pattern\":\"[%s = '%s']\","
+                     "\"pattern_type\":\"stix\",\"spec_version\":\"2.1\",\"type\":\"indicator\","
+                     "\"valid_from\":\"2024-01-01T00:00:00Z\"}",
+                     id, obj, v.text);
+            put_row(t, "indicator", id, json, src);
+        } else {
+            size_t k = i - claims;
+            snprintf(ref, sizeof ref, "indicator--%08llx-0000-4000-8000-000000000000",
+                     (unsigned long long)(next() % claims));
+            unsigned day = (unsigned)(next() % 28) + 1, month = (unsigned)(next() % 12) + 1;
+            if (k < sightings) {
+                snprintf(id, sizeof id, "sighting--%08zx-0000-4000-8000-000000000000", k);
+                snprintf(json, sizeof json,
+                         "{\"count\":%u,\"created\":\"2024-%02u-%02uT00:00:00.000Z\",\"id\":\"%s\","
+                         "\"last_seen\":\"2024-%02u-%02uT00:00:00Z\","
+                         "\"modified\":\"2024-%02u-%02uT00:00:00.000Z\",\"sighting_of_ref\":\"%s\","
+                         "\"spec_version\":\"2.1\",\"type\":\"sighting\"}",
+                         (unsigned)(next() % 100) + 1, month, day, id, month, day, month, day,
+                         ref);
+                put_row(t, "sighting", id, json, src);
+            } else {
+                k -= sightings;
+                snprintf(id, sizeof id, "opinion--%08zx-0000-4000-8000-000000000000", k);
+                snprintf(json, sizeof json,
+                         "{\"created\":\"2024-%02u-%02uT00:00:00.000Z\",\"id\":\"%s\","
+                         "\"modified\":\"2024-%02u-%02uT00:00:00.000Z\",\"object_refs\":[\"%s\"],"
+                         "\"opinion\":\"%s\",\"spec_version\":\"2.1\",\"type\":\"opinion\"}",
+                         month, day, id, month, day, ref, ops[next() % 5]);
+                put_row(t, "opinion", id, json, src);
+            }
+        }
+        if (++done % 10000 == 0 || done == total) {
+            if (store_commit(t, &err) != DT_OK) {
+                fprintf(stderr, "bench_verify: commit: %s\n", err.msg);
+                exit(1);
+            }
+            t = NULL;
+        }
+    }
+    printf("store: %zu claims, %zu sightings, %zu opinions written in %.1f s "
+           "(store API, 10k rows per transaction)\n",
+           claims, sightings, opinions, secs() - t0);
+
+    node_principal_local(&local);
+    t0 = secs();
+    if (node_verify_run(n, &local, lists, 0, &e, &err) != DT_OK) {
+        fprintf(stderr, "bench_verify: verify: %s\n", err.msg);
+        exit(1);
+    }
+    double t_run = secs() - t0;
+    size_t count[5] = {0};
+    for (size_t i = 0; i < verify_engine_claim_count(e); i++) {
+        verify_claim_info c;
+        verify_engine_claim(e, i, &c);
+        count[c.verdict]++;
+    }
+    printf("recompute every verdict (read through node_query, parse, judge): %.2f s, "
+           "%.0f claims/s\n  unverified %zu, corroborated %zu, disputed %zu, refuted %zu, "
+           "likely-benign %zu\n",
+           t_run, (double)claims / t_run, count[0], count[1], count[2], count[3], count[4]);
+    t0 = secs();
+    size_t letters[6] = {0};
+    for (size_t i = 0; i < verify_engine_source_count(e); i++) {
+        json_t *js = NULL;
+        if (node_verify_source_json(e, i, 6, &js, &err) != DT_OK) {
+            fprintf(stderr, "bench_verify: reliability: %s\n", err.msg);
+            exit(1);
+        }
+        const char *l = json_string_value(json_object_get(js, "letter"));
+        if (l && *l >= 'A' && *l <= 'F')
+            letters[*l - 'A']++;
+        json_decref(js);
+    }
+    printf("reliability of %zu sources with 6 months of history: %.3f s (A %zu, B %zu, C %zu, "
+           "D %zu, E %zu, F %zu)\n",
+           verify_engine_source_count(e), secs() - t0, letters[0], letters[1], letters[2],
+           letters[3], letters[4], letters[5]);
+    t0 = secs();
+    size_t one;
+    verify_explain x;
+    if (verify_engine_find(e, "indicator--00000007-0000-4000-8000-000000000000", &one) &&
+        verify_engine_explain(e, one, &x, &err) == DT_OK) {
+        printf("explain one claim after the run: %.1f us (%zu evidence items)\n",
+               (secs() - t0) * 1e6, x.count);
+        verify_explain_release(&x);
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("peak RSS: %ld MB\n", ru.ru_maxrss / 1024);
+    verify_engine_free(e);
+    verify_lists_free(lists);
+    node_close(n);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpl);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench_verify: could not remove %s\n", tmpl);
+}
+
 int main(int argc, char **argv)
 {
     char dir[4096];
     size_t n = 1000000;
+    bool quick = false, with_store = true;
     const char *src = getenv("DETENTE_SRC");
+    while (argc > 1 && argv[1][0] == '-') {
+        if (strcmp(argv[1], "--quick") == 0)
+            quick = true;
+        else if (strcmp(argv[1], "--no-store") == 0)
+            with_store = false;
+        argc--;
+        argv++;
+    }
+    if (quick)
+        n = 100000;
     if (argc > 1)
         snprintf(dir, sizeof dir, "%s", argv[1]);
     else
@@ -283,5 +469,7 @@ int main(int argc, char **argv)
     }
     bench_lists(dir, n);
     bench_verdicts(n, n, n / 10, 1000);
+    if (with_store)
+        bench_store(dir, n, n, n / 10);
     return 0;
 }
