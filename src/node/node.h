@@ -278,4 +278,88 @@ dt_status node_verify_source_json(const verify_engine *e, size_t i, unsigned his
                                   json_t **out, dt_err *err);
 /* ==== end of verification ==== */
 
+/* ==== keys, signed tree heads, ledger checks and bundles (keys.c, audit.c) ====
+ * Added for issue 5; docs/ledger.md describes the formats. */
+struct ledger_sth; /* ledger/ledger.h (not included here: node.h stays light) */
+
+/* The signed tree head for the log's current size: the latest issued one
+ * when the log has not grown since, else a new one signed now and kept in
+ * the store. DT_EDENIED when this process's key is no longer the node's
+ * current key (rotated by another process: restart); DT_EDB when the log
+ * is shorter than a head already signed (tampering). Thread-safe. */
+dt_status node_sth_current(node *n, struct ledger_sth *out, dt_err *err);
+
+/* The public key that signs heads of tree_size (see keys.c: the key of the
+ * last rotation leaf below tree_size, else the first key). */
+dt_status node_key_for_size(node *n, uint64_t tree_size, uint8_t pk[crypto_sign_PUBLICKEYBYTES],
+                            dt_err *err);
+
+typedef struct node_key_rotation {
+    uint64_t leaf_index;              /* the rotation leaf */
+    uint8_t leaf_hash[32];
+    uint8_t old_public_key[crypto_sign_PUBLICKEYBYTES];
+    uint8_t new_public_key[crypto_sign_PUBLICKEYBYTES];
+    uint64_t sth_tree_size;           /* the first head signed by the new key */
+    char kept_secret[NODE_PATH_MAX + 64]; /* where the old secret key file now is */
+} node_key_rotation;
+
+/* Rotate the node key: a new key pair, a rotation leaf signed by both keys,
+ * a head signed by the new key (one transaction), then key.secret replaced
+ * (the old one kept as key.secret.<stamp>, mode 0600) and key.public
+ * rewritten; n signs with the new key afterwards. DT_EDENIED when n's key is
+ * not the current one; DT_EIO for file errors (the message says where the
+ * new key is). Not to be called while other threads use n. */
+dt_status node_key_rotate(node *n, node_key_rotation *out, dt_err *err);
+/* Is this parsed leaf a key-rotation statement? */
+bool node_leaf_is_rotation(const json_t *leaf);
+/* Check a rotation statement's two signatures; on DT_OK the keys are set.
+ * DT_EINVALID for a malformed statement, DT_ESIG for a bad signature. */
+dt_status node_rotation_verify(const json_t *leaf, uint8_t old_pk[crypto_sign_PUBLICKEYBYTES],
+                               uint8_t new_pk[crypto_sign_PUBLICKEYBYTES], dt_err *err);
+/* {"fingerprint", "public_key", "rotations": [{"leaf_index", "statement"}],
+ * "signer"}: what GET /detente/v1/key answers. New reference in *out. */
+dt_status node_key_document(node *n, json_t **out, dt_err *err);
+
+/* The ledger leaf of an object version who may read: version NULL is the
+ * newest live version; a version is any RFC 3339 form of modified. On
+ * DT_OK *row holds the version (json included; release it with
+ * store_row_release) and *index its leaf. DT_ENOTFOUND when who cannot see
+ * it or it does not exist; DT_EINVALID for a malformed version. */
+dt_status node_ledger_find(node *n, const node_principal *who, const char *id,
+                           const char *version, store_row *row, uint64_t *index, dt_err *err);
+
+/* The result of node_ledger_verify. ok false: first_bad is the index of the
+ * first bad leaf and problem says what is wrong with it. */
+typedef struct node_ledger_report {
+    bool ok;
+    uint64_t leaves, rows, sths, tombstones, rotations, nodes;
+    size_t problems;
+    uint64_t first_bad;
+    char problem[400];
+} node_ledger_report;
+
+/* Recompute the whole ledger from the store: each object row's bytes hash to
+ * its sha256, each leaf is exactly what its row implies and hashes to its
+ * stored hash, tombstone and rotation leaves verify, every stored subtree
+ * hash equals its recomputation, every issued head's root matches and its
+ * signature verifies under the key in effect. DT_OK when the check ran
+ * (rep says what it found); other codes when the store failed. O(n) time,
+ * ~100 bytes of memory per leaf. */
+dt_status node_ledger_verify(node *n, node_ledger_report *rep, dt_err *err);
+
+/* A self-contained proof file for one object version (docs/ledger.md):
+ * {"inclusion": {"audit_path", "leaf_index"}, "leaf": "<leaf JCS>",
+ *  "object": {...}, "public_key": "ed25519:..", "sth": {...},
+ *  "type": "detente-ledger-bundle"}. New reference in *out. */
+dt_status node_bundle_build(node *n, const node_principal *who, const char *id,
+                            const char *version, json_t **out, dt_err *err);
+/* Check a bundle offline against the pinned key: the object's signature,
+ * leaf bytes <-> object hash (and id, version, signer), inclusion proof <->
+ * head root, head signature <-> key. DT_OK when all hold; DT_EPARSE /
+ * DT_EINVALID for a malformed bundle, DT_ESIG for a failed check, with the
+ * field in err->where. */
+dt_status node_bundle_check(const char *text, size_t len,
+                            const uint8_t key[crypto_sign_PUBLICKEYBYTES], dt_err *err);
+/* ==== end of issue 5 additions ==== */
+
 #endif
