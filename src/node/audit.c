@@ -279,9 +279,12 @@ static dt_status check_leaf(vctx *v, uint64_t i, const uint8_t stored[32], const
         rotation_seen rs = {.index = i};
         dt_err e = {0};
         v->rep->rotations++;
-        if (node_rotation_verify(leaf, rs.old_pk, rs.new_pk, &e) != DT_OK) {
+        dt_status vr = node_rotation_verify(leaf, rs.old_pk, rs.new_pk, &e);
+        if (vr != DT_OK)
             note(v, 0, i, "leaf %" PRIu64 ": key rotation: %s: %s", i, e.where, e.msg);
-        } else {
+        /* a bad signature still names its keys: follow them, so one forged
+         * leaf is reported once and not again at every later head */
+        if (vr == DT_OK || vr == DT_ESIG) {
             rc = grow((void **)&v->rot, &v->rot_cap, v->nrot + 1, sizeof *v->rot, err);
             if (rc == DT_OK)
                 v->rot[v->nrot++] = rs;
