@@ -402,11 +402,15 @@ static dt_status pass_tail(node *n, vctx *v, dt_err *err)
     /* every issued head; a head beyond the log means leaves were removed */
     memset(&e, 0, sizeof e);
     ledger_sth latest;
-    if (ledger_sth_load(n->st, UINT64_MAX, &latest, &e) == DT_OK && latest.tree_size > v->size)
+    dt_status lr = ledger_sth_load(n->st, UINT64_MAX, &latest, &e);
+    if (lr == DT_OK && latest.tree_size > v->size)
         note(v, 0, v->size,
              "leaf %" PRIu64 ": a head was signed for %" PRIu64 " leaves but the log holds only "
              "%" PRIu64 ": leaves were removed",
              v->size, latest.tree_size, v->size);
+    else if (lr != DT_OK && lr != DT_ENOTFOUND)
+        note(v, 0, v->size, "leaf %" PRIu64 ": the latest signed head is unreadable: %s: %s",
+             v->size, e.where, e.msg);
     for (uint64_t m = 0; m <= v->size && rc == DT_OK; m++) {
         ledger_sth sth;
         uint8_t root[32];
