@@ -118,5 +118,35 @@ server_start
 V1=$BASE/detente/v1
 expect 200 "$V1/ledger/sth"
 
+# detente ledger audit against the running server
+rm -f "$WORK/seen.json"
+dt ledger audit "$BASE" --key "$newkey" --since-sth "$WORK/seen.json" --sample 5 >"$WORK/audit" 2>&1 &&
+    ok "audit (first use)" || { cat "$WORK/audit"; fail "audit first use"; }
+[ -s "$WORK/seen.json" ] || fail "audit did not write the head"
+cat >"$WORK/new2.json" <<'JSON'
+{"type":"indicator","spec_version":"2.1","id":"indicator--1c7b5b88-8ff7-4a4d-aa9d-feb398cd0062","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '203.0.113.10']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"}
+JSON
+dt import "$WORK/new2.json" >/dev/null
+dt ledger audit "$BASE" --key "$newkey" --since-sth "$WORK/seen.json" --sample 5 >"$WORK/audit" 2>&1 &&
+    grep -q "is a prefix of the new one" "$WORK/audit" && ok "audit (consistency)" || { cat "$WORK/audit"; fail "audit consistency"; }
+set +e
+dt ledger audit "$BASE" --key "$key" --sample 2 >"$WORK/audit" 2>&1; rc=$?
+set -e
+[ $rc -eq 1 ] && grep -q "^BAD .*pinned key" "$WORK/audit" && ok "audit with the old key fails" || { cat "$WORK/audit"; fail "audit old key ($rc)"; }
+# a forged earlier head: another root for the same size
+python3 - "$WORK/seen.json" <<'PY'
+import json, sys, base64
+d = json.load(open(sys.argv[1])); r = bytearray(base64.b64decode(d["sha256_root_hash"])); r[0] ^= 1
+d["sha256_root_hash"] = base64.b64encode(bytes(r)).decode(); json.dump(d, open(sys.argv[1], "w"))
+PY
+set +e
+dt ledger audit "$BASE" --key "$newkey" --since-sth "$WORK/seen.json" --sample 1 >"$WORK/audit" 2>&1; rc=$?
+set -e
+[ $rc -eq 1 ] && grep -q "^BAD" "$WORK/audit" && ok "audit rejects a forged earlier head" || { cat "$WORK/audit"; fail "forged head ($rc)"; }
+set +e
+dt ledger audit "http://127.0.0.1:1" --key "$newkey" >"$WORK/audit" 2>&1; rc=$?
+set -e
+[ $rc -eq 3 ] && ok "audit of an unreachable node: exit 3" || fail "unreachable ($rc)"
+
 echo "ledger_http: $fails failures"
 [ "$fails" -eq 0 ]
