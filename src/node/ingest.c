@@ -728,6 +728,282 @@ static dt_status on_item(void *ctx, const char *where, json_t *item, const dt_er
     return DT_OK;
 }
 
+/* ---- parsing a bundle on the worker threads ----
+ *
+ * A bundle (or a JSON array of objects) is one JSON text, which jansson
+ * parses on one thread; for a large import or a TAXII envelope that is a
+ * fifth of the work. So the text is first cut at its elements by a
+ * structural scan (strings and brackets only), each element is parsed on
+ * its own by stix_json_parse on the workers, and the rest of the envelope
+ * is parsed with its objects array emptied. Together these are the same
+ * checks the whole-text parse makes (depth counted from the element's
+ * place, duplicate keys at every level, string limits, big integers), so a
+ * valid text gives the same objects. Anything unusual (a text that could be
+ * JSON lines, an element that does not parse or is not an object or is too
+ * large, a second "objects" key, a root that is not a bundle) falls back to
+ * stix_input_walk over the whole text, which then reports it as before. */
+
+typedef struct span {
+    size_t off, len;
+} span;
+
+static size_t skip_ws(const char *s, size_t len, size_t i)
+{
+    while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+        i++;
+    return i;
+}
+
+/* One past the end of the JSON value at s[i] by strings and brackets only
+ * (its validity is the parser's business); 0 when it does not end. */
+static size_t value_end(const char *s, size_t len, size_t i)
+{
+    size_t depth = 0, start = i;
+    bool in_str = false;
+    for (; i < len; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"') {
+                in_str = false;
+                if (depth == 0)
+                    return i + 1;
+            }
+            continue;
+        }
+        if (c == '"')
+            in_str = true;
+        else if (c == '{' || c == '[')
+            depth++;
+        else if (c == '}' || c == ']') {
+            if (depth == 0)
+                return i > start ? i : 0; /* a scalar ended by its container */
+            if (--depth == 0)
+                return i + 1;
+        } else if (depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r'))
+            return i > start ? i : 0;
+    }
+    return 0;
+}
+
+typedef struct split {
+    span *el;
+    size_t count, cap;
+    size_t open, close; /* the array's '[' and ']' */
+    bool bundle;        /* else a top-level array */
+} split;
+
+static bool split_elements(const char *s, size_t len, size_t i, split *sp)
+{
+    sp->open = i;
+    i = skip_ws(s, len, i + 1);
+    if (i < len && s[i] == ']') {
+        sp->close = i;
+        return true;
+    }
+    for (;;) {
+        size_t end = value_end(s, len, i);
+        if (end == 0)
+            return false;
+        if (sp->count == sp->cap) {
+            size_t cap = sp->cap ? sp->cap * 2 : 256;
+            span *p = dt_realloc(sp->el, cap * sizeof *p);
+            if (p == NULL)
+                return false;
+            sp->el = p;
+            sp->cap = cap;
+        }
+        sp->el[sp->count++] = (span){i, end - i};
+        i = skip_ws(s, len, end);
+        if (i < len && s[i] == ',') {
+            i = skip_ws(s, len, i + 1);
+            continue;
+        }
+        if (i < len && s[i] == ']') {
+            sp->close = i;
+            return true;
+        }
+        return false;
+    }
+}
+
+/* Could stix_input_walk read this text as JSON lines? Then leave it to it. */
+static bool first_line_is_object(const char *s, size_t len)
+{
+    size_t a = skip_ws(s, len, 0), b;
+    const char *nl;
+    while (a < len && s[a] == '\n')
+        a = skip_ws(s, len, a + 1);
+    nl = memchr(s + a, '\n', len - a);
+    b = nl ? (size_t)(nl - s) : len;
+    while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r'))
+        b--;
+    return b > a && s[a] == '{' && s[b - 1] == '}';
+}
+
+static bool split_text(const char *s, size_t len, split *sp)
+{
+    size_t i = skip_ws(s, len, 0);
+    bool found = false;
+    memset(sp, 0, sizeof *sp);
+    if (first_line_is_object(s, len))
+        return false;
+    if (i < len && s[i] == '[') {
+        if (!split_elements(s, len, i, sp))
+            return false;
+        return skip_ws(s, len, sp->close + 1) == len;
+    }
+    if (i >= len || s[i] != '{')
+        return false;
+    sp->bundle = true;
+    i = skip_ws(s, len, i + 1);
+    while (i < len && s[i] == '"') {
+        size_t kend = value_end(s, len, i);
+        if (kend == 0)
+            return false;
+        bool is_objects = kend - i == 9 && memcmp(s + i, "\"objects\"", 9) == 0;
+        i = skip_ws(s, len, kend);
+        if (i >= len || s[i] != ':')
+            return false;
+        i = skip_ws(s, len, i + 1);
+        if (is_objects && i < len && s[i] == '[') {
+            if (found || !split_elements(s, len, i, sp))
+                return false;
+            found = true;
+            i = sp->close + 1;
+        } else {
+            size_t vend = value_end(s, len, i);
+            if (vend == 0)
+                return false;
+            i = vend;
+        }
+        i = skip_ws(s, len, i);
+        if (i < len && s[i] == ',')
+            i = skip_ws(s, len, i + 1);
+        else
+            break;
+    }
+    if (!found || i >= len || s[i] != '}')
+        return false;
+    return skip_ws(s, len, i + 1) == len;
+}
+
+typedef struct parse_job {
+    const char *text;
+    size_t len;
+    const split *sp;
+    stix_limits lim; /* depth reduced by the element's place */
+    size_t max_object_bytes;
+    json_t **objs;
+    atomic_size_t next;
+    atomic_bool failed;
+} parse_job;
+
+static void *parse_main(void *arg)
+{
+    parse_job *j = arg;
+    for (;;) {
+        size_t from = atomic_fetch_add(&j->next, PREP_BLOCK);
+        if (from >= j->sp->count || atomic_load(&j->failed))
+            break;
+        size_t to = from + PREP_BLOCK < j->sp->count ? from + PREP_BLOCK : j->sp->count;
+        for (size_t i = from; i < to; i++) {
+            const span *e = &j->sp->el[i];
+            json_t *v = NULL;
+            if (stix_json_parse(j->text + e->off, e->len, &j->lim, &v, NULL) != DT_OK ||
+                !json_is_object(v) ||
+                (j->len > j->max_object_bytes &&
+                 json_dumpb(v, NULL, 0, JSON_COMPACT) > j->max_object_bytes)) {
+                json_decref(v);
+                atomic_store(&j->failed, true);
+                break;
+            }
+            j->objs[i] = v;
+        }
+    }
+    return NULL;
+}
+
+/* Parse a bundle's or array's elements in parallel into w (owned json and
+ * their "objects[i]"/"[i]" names). false: use stix_input_walk instead (w is
+ * left empty). */
+static bool parse_split(const char *text, size_t len, const stix_limits *lim, walk_ctx *w)
+{
+    split sp = {0};
+    parse_job j;
+    bool ok = false;
+    pthread_t th[PREP_MAX_THREADS];
+    size_t nth = 0, base_depth;
+
+    if (len > lim->max_input_bytes || !split_text(text, len, &sp))
+        goto out;
+    base_depth = sp.bundle ? 2 : 1;
+    if (sp.count == 0 || sp.count > lim->max_objects || lim->max_depth <= base_depth)
+        goto out;
+    if (sp.bundle) { /* the envelope around the objects, checked as the whole parse would */
+        json_t *env = NULL;
+        dt_buf b;
+        dt_buf_init(&b, len);
+        bool env_ok = dt_buf_append(&b, text, sp.open + 1, NULL) == DT_OK &&
+                      dt_buf_append(&b, text + sp.close, len - sp.close, NULL) == DT_OK &&
+                      stix_json_parse(b.data, b.len, lim, &env, NULL) == DT_OK &&
+                      json_is_object(env) && stix_str(env, "type") != NULL &&
+                      strcmp(stix_str(env, "type"), "bundle") == 0 &&
+                      json_is_array(json_object_get(env, "objects"));
+        json_decref(env);
+        dt_buf_release(&b);
+        if (!env_ok)
+            goto out;
+    }
+    memset(&j, 0, sizeof j);
+    j.text = text;
+    j.len = len;
+    j.sp = &sp;
+    j.lim = *lim;
+    j.lim.max_depth -= base_depth;
+    j.max_object_bytes = lim->max_object_bytes;
+    j.objs = dt_calloc(sp.count, sizeof *j.objs);
+    w->wheres = dt_calloc(sp.count, sizeof *w->wheres);
+    if (j.objs == NULL || w->wheres == NULL)
+        goto fail;
+    atomic_store(&j.next, 0);
+    atomic_store(&j.failed, false);
+    size_t want = prep_threads();
+    if (want > sp.count / PREP_MIN_PER_THREAD)
+        want = sp.count / PREP_MIN_PER_THREAD;
+    for (; nth + 1 < want; nth++) /* the caller is one of them */
+        if (pthread_create(&th[nth], NULL, parse_main, &j) != 0)
+            break;
+    parse_main(&j);
+    for (size_t t = 0; t < nth; t++)
+        pthread_join(th[t], NULL);
+    if (atomic_load(&j.failed))
+        goto fail;
+    for (size_t i = 0; i < sp.count; i++) {
+        char where[48];
+        snprintf(where, sizeof where, "%s[%zu]", sp.bundle ? "objects" : "", i);
+        if ((w->wheres[i] = dt_strdup(where)) == NULL)
+            goto fail;
+    }
+    w->objs = j.objs;
+    w->count = w->cap = sp.count;
+    j.objs = NULL;
+    ok = true;
+    goto out;
+fail:
+    for (size_t i = 0; j.objs != NULL && i < sp.count; i++)
+        json_decref(j.objs[i]);
+    dt_free(j.objs);
+    for (size_t i = 0; w->wheres != NULL && i < sp.count; i++)
+        dt_free(w->wheres[i]);
+    dt_free(w->wheres);
+    w->wheres = NULL;
+out:
+    dt_free(sp.el);
+    return ok;
+}
+
 dt_status node_ingest_text(node *n, const node_principal *who, const node_ingest_opts *opts,
                            const char *text, size_t len, node_ingest_result *res, dt_err *err)
 {
@@ -743,7 +1019,8 @@ dt_status node_ingest_text(node *n, const node_principal *who, const node_ingest
         return rc;
     stix_limits_default(&lim);
     w.err = err;
-    rc = stix_input_walk(text, len, &lim, on_item, &w, err);
+    if (!parse_split(text, len, &lim, &w))
+        rc = stix_input_walk(text, len, &lim, on_item, &w, err);
     if (rc == DT_OK && opts->atomic && w.npre > 0) {
         /* nothing is stored: report the items that were not JSON */
         rc = result_grow(res, w.npre, err);
