@@ -6,7 +6,13 @@
  * postings), and places each distinct value in an open-addressing table
  * (linear probing, load <= 1/2) keyed by XXH3-64 over the normalised bytes
  * with the namespace as seed. A probe touches one or two 24-byte slots and
- * compares bytes only on a full 64-bit hash match. CIDR ranges become
+ * compares bytes only on a full 64-bit hash match. In front of the table
+ * sits a blocked Bloom filter (one 64-byte block per key, 8 bits set in
+ * it, about 16 bits per value: 2 MiB for a million values, so it stays in
+ * the L2/L3 cache): most log values are not indicators, and for them a
+ * lookup costs one cached line instead of a cache miss into the table.
+ * Another filter marks the /16 (IPv4) or top 16 bits (IPv6) prefixes that
+ * any range touches, so most addresses skip the binary search. CIDR ranges become
  * disjoint segments [start, end] (a sweep over all range boundaries), each
  * carrying every range that covers it, so an address finds all enclosing
  * ranges with one binary search. Normalisation happens in a caller stack
@@ -81,6 +87,10 @@ struct match_set {
     size_t post_count;
     segs seg[2];
     size_t value_count[MATCH_TYPE_COUNT];
+    /* prefilters */
+    uint64_t *bloom;       /* 8 words (512 bits) per block */
+    uint64_t bloom_mask;   /* block count - 1 */
+    uint64_t range16[2][1024]; /* per family: bit per top-16-bit prefix a range touches */
     /* patterns evaluated per record */
     pattern **pats;
     uint32_t *pat_ind, *pat_types;
@@ -125,27 +135,31 @@ bool match_type_parse(const char *s, size_t len, match_type *out)
 
 /* ---- normalisers ---- */
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
+/* hex digit values (validity in hex_ok) */
+static const uint8_t hex_tab[256] = {
+    ['0'] = 0,  ['1'] = 1,  ['2'] = 2,  ['3'] = 3,  ['4'] = 4,  ['5'] = 5,  ['6'] = 6,
+    ['7'] = 7,  ['8'] = 8,  ['9'] = 9,  ['a'] = 10, ['b'] = 11, ['c'] = 12, ['d'] = 13,
+    ['e'] = 14, ['f'] = 15, ['A'] = 10, ['B'] = 11, ['C'] = 12, ['D'] = 13, ['E'] = 14,
+    ['F'] = 15,
+};
+static const uint8_t hex_ok[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+};
 
 size_t match_hash_decode(const char *v, size_t len, uint8_t *out)
 {
+    const unsigned char *u = (const unsigned char *)v;
+    unsigned ok = 1;
     if (len != 32 && len != 40 && len != 64 && len != 128)
         return 0;
+    /* no branch per digit: validity is and-ed, checked once */
     for (size_t i = 0; i < len; i += 2) {
-        int a = hexval((unsigned char)v[i]), b = hexval((unsigned char)v[i + 1]);
-        if (a < 0 || b < 0)
-            return 0;
-        out[i / 2] = (uint8_t)(a << 4 | b);
+        ok &= hex_ok[u[i]] & hex_ok[u[i + 1]];
+        out[i / 2] = (uint8_t)(hex_tab[u[i]] << 4 | hex_tab[u[i + 1]]);
     }
-    return len / 2;
+    return ok ? len / 2 : 0;
 }
 
 bool match_ipv4_parse(const char *v, size_t len, uint32_t *out)
@@ -543,6 +557,7 @@ void match_set_free(match_set *s)
         dt_free(s->seg[f].post_count);
     }
     dt_free(s->table);
+    dt_free(s->bloom);
     dt_free(s->posts);
     for (size_t i = 0; i < s->pat_count; i++)
         pattern_free(s->pats[i]);
@@ -872,6 +887,47 @@ out:
     return rc;
 }
 
+/* The block and the 8 bit positions of a key come from different bits of
+ * its 64-bit hash: block from the low bits, positions from 8 x 6 high bits
+ * (a 64-bit multiply spreads them when the table is large). */
+static inline void bloom_add(match_set *s, uint64_t h)
+{
+    uint64_t *b = s->bloom + ((h & s->bloom_mask) << 3);
+    uint64_t x = h * 0x9E3779B97F4A7C15ull;
+    for (int i = 0; i < 8; i++) {
+        unsigned pos = (unsigned)(x >> (64 - 9)); /* 0..511 */
+        b[pos >> 6] |= UINT64_C(1) << (pos & 63);
+        x = (x << 9) | (x >> 55);
+        x ^= x >> 29;
+    }
+}
+
+static inline bool bloom_maybe(const match_set *s, uint64_t h)
+{
+    const uint64_t *b = s->bloom + ((h & s->bloom_mask) << 3);
+    uint64_t x = h * 0x9E3779B97F4A7C15ull;
+    for (int i = 0; i < 8; i++) {
+        unsigned pos = (unsigned)(x >> (64 - 9));
+        if (!(b[pos >> 6] & (UINT64_C(1) << (pos & 63))))
+            return false;
+        x = (x << 9) | (x >> 55);
+        x ^= x >> 29;
+    }
+    return true;
+}
+
+static void range16_mark(match_set *s, int fam)
+{
+    const segs *sg = &s->seg[fam];
+    for (size_t i = 0; i < sg->count; i++) {
+        /* top 16 bits of the address: v4 bits 31..16, v6 bits 127..112 */
+        uint32_t a = fam == 0 ? (uint32_t)(sg->start[i].lo >> 16) : (uint32_t)(sg->start[i].hi >> 48);
+        uint32_t b = fam == 0 ? (uint32_t)(sg->end[i].lo >> 16) : (uint32_t)(sg->end[i].hi >> 48);
+        for (uint32_t k = a; k <= b && k < 65536; k++)
+            s->range16[fam][k >> 6] |= UINT64_C(1) << (k & 63);
+    }
+}
+
 dt_status match_set_compile(match_set *s, dt_err *err)
 {
     size_t post_cap = 0, distinct = 0, size = 16;
@@ -890,6 +946,15 @@ dt_status match_set_compile(match_set *s, dt_err *err)
     if (s->table == NULL)
         return dt_fail(err, DT_ENOMEM, "match", "out of memory for the value table");
     s->mask = size - 1;
+    {
+        size_t blocks = 1;
+        while (blocks * 512 < distinct * 16)
+            blocks *= 2;
+        s->bloom = dt_calloc(blocks * 8, sizeof *s->bloom);
+        if (s->bloom == NULL)
+            return dt_fail(err, DT_ENOMEM, "match", "out of memory for the value filter");
+        s->bloom_mask = blocks - 1;
+    }
     rc = grow((void **)&s->posts, &post_cap, s->ent_count + 1, sizeof *s->posts, err);
     if (rc != DT_OK)
         return rc;
@@ -902,6 +967,7 @@ dt_status match_set_compile(match_set *s, dt_err *err)
             if (j == i || s->ents[j].ind != s->ents[j - 1].ind)
                 s->posts[s->post_count++] = s->ents[j].ind;
         }
+        bloom_add(s, e->h);
         uint64_t p = e->h & s->mask;
         while (s->table[p].post_count != 0)
             p = (p + 1) & s->mask;
@@ -920,6 +986,7 @@ dt_status match_set_compile(match_set *s, dt_err *err)
             return rc;
         dt_free(s->ranges[f]);
         s->ranges[f] = NULL;
+        range16_mark(s, f);
     }
     s->compiled = true;
     return DT_OK;
@@ -942,7 +1009,7 @@ size_t match_set_value_count(const match_set *s, match_type t)
 
 size_t match_set_memory(const match_set *s)
 {
-    size_t m = s->ids_cap + s->id_cap * sizeof *s->id_off + s->arena_cap +
+    size_t m = (s->bloom ? (s->bloom_mask + 1) * 64 : 0) + sizeof s->range16 + s->ids_cap + s->id_cap * sizeof *s->id_off + s->arena_cap +
                (s->mask + 1) * sizeof(slot) + s->post_count * sizeof *s->posts;
     for (int f = 0; f < 2; f++)
         m += s->seg[f].count * (2 * sizeof(u128) + 2 * sizeof(uint32_t));
@@ -954,6 +1021,8 @@ size_t match_set_memory(const match_set *s)
 static const slot *find(const match_set *s, match_type t, const void *key, size_t len)
 {
     uint64_t h = XXH3_64bits_withSeed(key, len, (uint64_t)t);
+    if (!bloom_maybe(s, h))
+        return NULL;
     uint64_t p = h & s->mask;
     for (;;) {
         const slot *sl = &s->table[p];
@@ -980,7 +1049,8 @@ static size_t range_hits(const match_set *s, int fam, u128 a, match_hit *hits, s
 {
     const segs *sg = &s->seg[fam];
     size_t lo = 0, hi = sg->count;
-    if (sg->count == 0 || n >= max)
+    uint32_t top = fam == 0 ? (uint32_t)(a.lo >> 16) : (uint32_t)(a.hi >> 48);
+    if (sg->count == 0 || n >= max || !(s->range16[fam][top >> 6] & (UINT64_C(1) << (top & 63))))
         return n;
     /* last segment whose start <= a */
     while (lo < hi) {
@@ -1154,4 +1224,220 @@ const pattern *match_set_pattern_get(const match_set *s, size_t i, uint32_t *ind
 uint32_t match_set_pattern_types(const match_set *s)
 {
     return s->pat_union;
+}
+
+/* ---- batched lookups ---- */
+
+#define MANY_KEYS 256     /* keys per round */
+#define MANY_BYTES 32768  /* normalised key bytes per round */
+
+typedef struct mkey {
+    uint64_t h;
+    uint32_t off;
+    uint16_t len;
+    uint8_t t;
+    const slot *sl;
+} mkey;
+
+typedef struct mquery {
+    uint32_t k0, k1;        /* its keys */
+    bool v4, v6;            /* range checks to make */
+    uint32_t a4;
+    u128 a6;
+} mquery;
+
+/* The keys of one query into keys/bytes; false when they do not fit. */
+static bool many_keys(const match_set *s, const match_query *q, mquery *mq, mkey *keys,
+                      size_t *nk, uint8_t *bytes, size_t *nb)
+{
+    size_t k = *nk, b = *nb;
+    const char *v = q->v;
+    size_t len = q->len;
+    mq->k0 = mq->k1 = (uint32_t)k;
+    mq->v4 = mq->v6 = false;
+    if (len == 0 || len > KEY_MAX || (unsigned)q->type >= MATCH_TYPE_COUNT)
+        return true;
+#define PUSH_KEY(T, OFF, LEN)                                                                    \
+    do {                                                                                         \
+        if (k == MANY_KEYS)                                                                      \
+            return false;                                                                        \
+        keys[k++] = (mkey){0, (uint32_t)(OFF), (uint16_t)(LEN), (uint8_t)(T), NULL};             \
+    } while (0)
+    switch (q->type) {
+    case MATCH_DOMAIN: {
+        if (s->value_count[MATCH_DOMAIN] == 0)
+            return true;
+        bool plain = v[len - 1] != '.';
+        for (size_t i = 0; plain && i < len; i++) {
+            unsigned char c = (unsigned char)v[i];
+            if ((c >= 'A' && c <= 'Z') || c >= 0x80 || c <= ' ')
+                plain = false;
+        }
+        size_t dl;
+        if (plain) {
+            if (b + len > MANY_BYTES)
+                return false;
+            memcpy(bytes + b, v, len);
+            dl = len;
+        } else {
+            if (MANY_BYTES - b < 256)
+                return false;
+            dl = match_domain_normalise(v, len, (char *)bytes + b, MANY_BYTES - b);
+            if (dl == 0)
+                return true;
+        }
+        const uint8_t *d = bytes + b;
+        PUSH_KEY(MATCH_DOMAIN, b, dl);
+        for (size_t i = 0; i + 1 < dl; i++)
+            if (d[i] == '.')
+                PUSH_KEY(MATCH_DOMAIN, b + i + 1, dl - i - 1);
+        b += dl;
+        break;
+    }
+    case MATCH_IPV4: {
+        uint32_t a;
+        if (s->value_count[MATCH_IPV4] == 0 || !match_ipv4_parse(v, len, &a))
+            return true;
+        if (b + 4 > MANY_BYTES)
+            return false;
+        bytes[b] = (uint8_t)(a >> 24), bytes[b + 1] = (uint8_t)(a >> 16);
+        bytes[b + 2] = (uint8_t)(a >> 8), bytes[b + 3] = (uint8_t)a;
+        PUSH_KEY(MATCH_IPV4, b, 4);
+        b += 4;
+        mq->v4 = true;
+        mq->a4 = a;
+        break;
+    }
+    case MATCH_IPV6: {
+        uint8_t a[16];
+        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+        if ((s->value_count[MATCH_IPV6] == 0 && s->value_count[MATCH_IPV4] == 0) ||
+            !match_ipv6_parse(v, len, a))
+            return true;
+        if (b + 20 > MANY_BYTES)
+            return false;
+        if (memcmp(a, mapped, 12) == 0 && s->value_count[MATCH_IPV4] > 0) {
+            memcpy(bytes + b, a + 12, 4);
+            PUSH_KEY(MATCH_IPV4, b, 4);
+            b += 4;
+            mq->v4 = true;
+            mq->a4 = (uint32_t)a[12] << 24 | (uint32_t)a[13] << 16 | (uint32_t)a[14] << 8 | a[15];
+        }
+        if (s->value_count[MATCH_IPV6] > 0) {
+            memcpy(bytes + b, a, 16);
+            PUSH_KEY(MATCH_IPV6, b, 16);
+            b += 16;
+            mq->v6 = true;
+            mq->a6 = u128_from_bytes(a);
+        }
+        break;
+    }
+    case MATCH_FILE_HASH:
+    case MATCH_X509_HASH: {
+        size_t n;
+        if (s->value_count[q->type] == 0)
+            return true;
+        if (b + 64 > MANY_BYTES)
+            return false;
+        if ((n = match_hash_decode(v, len, bytes + b)) == 0)
+            return true;
+        PUSH_KEY(q->type, b, n);
+        b += n;
+        break;
+    }
+    default: { /* URL, e-mail: normalised into the buffer */
+        size_t n;
+        if (s->value_count[q->type] == 0)
+            return true;
+        if (MANY_BYTES - b < len + 16)
+            return false;
+        n = q->type == MATCH_URL ? match_url_normalise(v, len, (char *)bytes + b, MANY_BYTES - b)
+                                 : match_email_normalise(v, len, (char *)bytes + b,
+                                                         MANY_BYTES - b);
+        if (n == 0)
+            return true;
+        PUSH_KEY(q->type, b, n);
+        b += n;
+        break;
+    }
+    }
+#undef PUSH_KEY
+    mq->k1 = (uint32_t)k;
+    *nk = k;
+    *nb = b;
+    return true;
+}
+
+void match_lookup_many(const match_set *s, const match_query *q, size_t count, match_many_fn fn,
+                       void *ctx)
+{
+    mkey keys[MANY_KEYS];
+    mquery mq[MANY_KEYS];
+    uint8_t bytes[MANY_BYTES];
+    size_t i = 0;
+    if (!s->compiled)
+        return;
+    while (i < count) {
+        size_t nk = 0, nb = 0, first = i, nq = 0;
+        /* round: as many queries as fit (at least one, alone if it must) */
+        while (i < count && nq < MANY_KEYS) {
+            size_t k0 = nk, b0 = nb;
+            if (!many_keys(s, &q[i], &mq[nq], keys, &nk, bytes, &nb)) {
+                nk = k0;
+                nb = b0;
+                break;
+            }
+            nq++;
+            i++;
+        }
+        if (nq == 0) {
+            /* one query too big for a round: the plain path */
+            match_hit hits[32];
+            size_t n = match_lookup(s, q[i].type, q[i].v, q[i].len, hits, 32);
+            if (n > 0)
+                fn(ctx, i, hits, n);
+            i++;
+            continue;
+        }
+        /* hash all, prefetch the filter blocks */
+        for (size_t k = 0; k < nk; k++) {
+            keys[k].h = XXH3_64bits_withSeed(bytes + keys[k].off, keys[k].len, keys[k].t);
+            __builtin_prefetch(s->bloom + ((keys[k].h & s->bloom_mask) << 3));
+        }
+        /* filter; prefetch the table slot of the maybes */
+        for (size_t k = 0; k < nk; k++) {
+            keys[k].sl = NULL;
+            if (bloom_maybe(s, keys[k].h)) {
+                keys[k].sl = (const slot *)1; /* maybe */
+                __builtin_prefetch(&s->table[keys[k].h & s->mask]);
+            }
+        }
+        for (size_t qi = 0; qi < nq; qi++) {
+            match_hit hits[32];
+            size_t n = 0;
+            for (uint32_t k = mq[qi].k0; k < mq[qi].k1 && n < 32; k++) {
+                if (keys[k].sl == NULL)
+                    continue;
+                const mkey *key = &keys[k];
+                uint64_t p = key->h & s->mask;
+                for (;;) {
+                    const slot *sl = &s->table[p];
+                    if (sl->post_count == 0)
+                        break;
+                    if (sl->h == key->h && sl->ns == key->t && sl->key_len == key->len &&
+                        memcmp(s->arena + sl->key_off, bytes + key->off, key->len) == 0) {
+                        n = add_slot_hit(s, (match_type)key->t, sl, hits, n, 32);
+                        break;
+                    }
+                    p = (p + 1) & s->mask;
+                }
+            }
+            if (mq[qi].v4 && s->value_count[MATCH_IPV4] > 0)
+                n = range_hits(s, 0, (u128){0, mq[qi].a4}, hits, n, 32);
+            if (mq[qi].v6)
+                n = range_hits(s, 1, mq[qi].a6, hits, n, 32);
+            if (n > 0)
+                fn(ctx, first + qi, hits, n);
+        }
+    }
 }

@@ -30,6 +30,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define MAX_COLS 512
 #define MAX_HITS 32
@@ -241,6 +244,17 @@ typedef struct obs {
 /* Connection parts (Zeek id.* and proto columns) as pseudo bit indices. */
 enum { NT_ORIG_H = 8, NT_RESP_H, NT_ORIG_P, NT_RESP_P, NT_PROTO, NT_COUNT };
 #define MAX_OBS 64
+#define MAX_CANDS 256
+
+/* A value of the line waiting for the batched lookup at the end of the line. */
+typedef struct cand {
+    uint64_t line;
+    int64_t ts;
+    uint8_t type;
+    bool has_ts;
+    uint32_t field_off, field_len, val_off, val_len; /* into worker cand_bytes */
+} cand;
+#define FLUSH_CANDS 64 /* values gathered over lines before one batched lookup */
 
 typedef struct diag {
     uint64_t line;
@@ -261,6 +275,7 @@ typedef struct worker {
     size_t begin, end, max_line;
     _Atomic uint64_t *progress;
     bool active[SCAN_CLASS_COUNT];
+    bool type_active[MATCH_TYPE_COUNT]; /* the set has values of the type */
     /* results */
     rec *recs;
     size_t rec_count, rec_cap;
@@ -277,6 +292,10 @@ typedef struct worker {
     int64_t line_ts;
     /* scratch (refang, unescape), reused line after line */
     dt_buf tmp;
+    /* the line's values, looked up together when the line is done */
+    cand cands[MAX_CANDS];
+    size_t cand_count, line_first_cand;
+    dt_buf cand_bytes;
     /* pattern evaluation: the observables of the line */
     uint32_t pat_types;  /* SCO bits patterns name; 0: no evaluation */
     obs obs[MAX_OBS];
@@ -310,8 +329,8 @@ static void add_diag(worker *w, const char *fmt, ...)
     va_end(ap);
 }
 
-static void emit(worker *w, const char *field, size_t flen, const char *v, size_t vlen,
-                 const match_hit *hits, size_t nhits)
+static void emit(worker *w, const cand *c, const char *field, size_t flen, const char *v,
+                 size_t vlen, const match_hit *hits, size_t nhits)
 {
     /* one record per (indicator, value): an indicator reached twice through
      * one value (itself and a parent domain) counts once */
@@ -344,7 +363,9 @@ static void emit(worker *w, const char *field, size_t flen, const char *v, size_
                 return;
             }
             w->recs[w->rec_count++] = (rec){
-                .line = w->lineno,
+                .line = c->line,
+                .ts = c->ts,
+                .has_ts = c->has_ts,
                 .ind = ind,
                 .field_off = (uint32_t)foff,
                 .field_len = (uint32_t)flen,
@@ -355,6 +376,8 @@ static void emit(worker *w, const char *field, size_t flen, const char *v, size_
         }
     }
 }
+
+static void cands_flush(worker *w);
 
 static void obs_add(worker *w, unsigned sco, const char *field, size_t flen, const char *v,
                     size_t vlen)
@@ -373,12 +396,53 @@ static void obs_add(worker *w, unsigned sco, const char *field, size_t flen, con
 static void look(worker *w, match_type t, const char *field, size_t flen, const char *v,
                  size_t vlen)
 {
-    match_hit hits[MAX_HITS];
     if (w->pat_types & (1u << t))
         obs_add(w, t, field, flen, v, vlen);
-    size_t n = match_lookup(w->set, t, v, vlen, hits, MAX_HITS);
-    if (n > 0)
-        emit(w, field, flen, v, vlen, hits, n);
+    if (!w->type_active[t])
+        return;
+    if (w->cand_count == MAX_CANDS)
+        cands_flush(w); /* a line with many values: its timestamp is set later */
+    size_t off = w->cand_bytes.len;
+    if (dt_buf_append(&w->cand_bytes, field, flen, NULL) != DT_OK ||
+        dt_buf_append(&w->cand_bytes, v, vlen, NULL) != DT_OK) {
+        w->oom = true;
+        return;
+    }
+    w->cands[w->cand_count++] = (cand){.line = w->lineno, .type = (uint8_t)t,
+                                       .field_off = (uint32_t)off, .field_len = (uint32_t)flen,
+                                       .val_off = (uint32_t)(off + flen),
+                                       .val_len = (uint32_t)vlen};
+}
+
+static void cand_hit(void *ctx, size_t i, const match_hit *hits, size_t n)
+{
+    worker *w = ctx;
+    const cand *c = &w->cands[i];
+    const char *b = w->cand_bytes.data;
+    emit(w, c, b + c->field_off, c->field_len, b + c->val_off, c->val_len, hits, n);
+}
+
+/* Look the gathered values up in one batch: their cache misses overlap.
+ * Values are gathered over several lines, so the misses of one line
+ * overlap with the work on the next ones. */
+static void cands_flush(worker *w)
+{
+    match_query q[MAX_CANDS];
+    for (size_t i = 0; i < w->cand_count; i++)
+        q[i] = (match_query){(match_type)w->cands[i].type,
+                             w->cand_bytes.data + w->cands[i].val_off, w->cands[i].val_len};
+    match_lookup_many(w->set, q, w->cand_count, cand_hit, w);
+    w->cand_count = 0;
+    w->line_first_cand = 0;
+    dt_buf_reset(&w->cand_bytes);
+}
+
+/* Drop what the current line gave (a broken line). */
+static void drop_line(worker *w)
+{
+    w->cand_count = w->line_first_cand;
+    while (w->rec_count > 0 && w->recs[w->rec_count - 1].line == w->lineno)
+        w->rec_count--;
 }
 
 static bool has_byte(const char *v, size_t len, char c)
@@ -685,10 +749,39 @@ static void zeek_header(worker *w, const char *s, size_t len)
     }
 }
 
+/* Positions after each tab of s (field starts) into off, up to max of
+ * them; returns the number of tabs. 16 bytes per step with SSE2 (a memchr
+ * call per field costs more than the fields are long). */
+static size_t tabs_find(const char *s, size_t len, uint32_t *off, size_t max)
+{
+    size_t n = 0, i = 0;
+#ifdef __SSE2__
+    const __m128i tab = _mm_set1_epi8('\t');
+    for (; i + 16 <= len; i += 16) {
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(s + i)), tab));
+        while (m) {
+            if (n < max)
+                off[n] = (uint32_t)(i + (unsigned)__builtin_ctz(m) + 1);
+            n++;
+            m &= m - 1;
+        }
+    }
+#endif
+    for (; i < len; i++) {
+        if (s[i] == '\t') {
+            if (n < max)
+                off[n] = (uint32_t)(i + 1);
+            n++;
+        }
+    }
+    return n;
+}
+
 static void zeek_line(worker *w, const char *s, size_t len)
 {
     uint32_t off[MAX_COLS + 1];
-    size_t n = 0, i = 0;
+    size_t n;
     if (s[0] == '#') {
         zeek_header(w, s, len);
         return;
@@ -702,16 +795,8 @@ static void zeek_line(worker *w, const char *s, size_t len)
         return;
     }
     /* field starts; off[n] is one past the end of the last field + 1 */
-    off[n++] = 0;
-    for (;;) {
-        const char *tab = memchr(s + i, '\t', len - i);
-        if (tab == NULL)
-            break;
-        i = (size_t)(tab - s) + 1;
-        if (n > w->ncols)
-            break;
-        off[n++] = (uint32_t)i;
-    }
+    off[0] = 0;
+    n = tabs_find(s, len, off + 1, MAX_COLS - 1) + 1;
     if (n != w->ncols) {
         w->skipped++;
         add_diag(w, "%s fields where the #fields header has %zu: line skipped",
@@ -1061,7 +1146,7 @@ static void jl_line(worker *w, const char *s, size_t len)
         w->skipped++;
         add_diag(w, "not a JSON object: line skipped");
         /* matches already taken from a broken line are dropped with it */
-        w->rec_count = w->line_first_rec;
+        drop_line(w);
     }
 }
 
@@ -1120,7 +1205,7 @@ static void csv_line(worker *w, const char *s, size_t len)
         if (!csv_field(s, len, &i, buf, sizeof buf, &f, &fl)) {
             w->skipped++;
             add_diag(w, "unterminated quoted CSV field: line skipped");
-            w->rec_count = w->line_first_rec;
+            drop_line(w);
             return;
         }
         const col *k = &w->csv_cols[c];
@@ -1340,6 +1425,7 @@ static void *worker_run(void *arg)
                      w->max_line);
         } else if (len > 0) {
             w->line_first_rec = w->rec_count;
+            w->line_first_cand = w->cand_count;
             w->line_has_ts = false;
             if (w->pat_types) {
                 w->obs_count = 0;
@@ -1352,13 +1438,26 @@ static void *worker_run(void *arg)
             case SCAN_FORMAT_CSV: csv_line(w, p, len); break;
             default: text_line(w, p, len); break;
             }
-            if (w->pat_types && w->obs_count > 0)
-                eval_patterns(w);
             if (w->line_has_ts)
-                for (size_t r = w->line_first_rec; r < w->rec_count; r++) {
-                    w->recs[r].has_ts = true;
-                    w->recs[r].ts = w->line_ts;
+                for (size_t c = w->line_first_cand; c < w->cand_count; c++) {
+                    w->cands[c].has_ts = true;
+                    w->cands[c].ts = w->line_ts;
                 }
+            if (w->pat_types) {
+                /* evaluation wants the line's indexed matches first */
+                if (w->cand_count > 0)
+                    cands_flush(w);
+                if (w->obs_count > 0)
+                    eval_patterns(w);
+            } else if (w->cand_count >= FLUSH_CANDS) {
+                cands_flush(w);
+            }
+            /* matches of this line made before its timestamp was known */
+            for (size_t r = w->rec_count; w->line_has_ts && r > 0 && w->recs[r - 1].line == w->lineno;
+                 r--) {
+                w->recs[r - 1].has_ts = true;
+                w->recs[r - 1].ts = w->line_ts;
+            }
         }
         p = nl ? nl + 1 : end;
         if (w->progress && (pending += len + 1) >= (1u << 20)) {
@@ -1366,6 +1465,8 @@ static void *worker_run(void *arg)
             pending = 0;
         }
     }
+    if (w->cand_count > 0)
+        cands_flush(w);
     if (w->progress)
         atomic_fetch_add(w->progress, pending);
     return NULL;
@@ -1377,6 +1478,7 @@ static void worker_release(worker *w)
     dt_buf_release(&w->bytes);
     dt_buf_release(&w->tmp);
     dt_buf_release(&w->obs_bytes);
+    dt_buf_release(&w->cand_bytes);
 }
 
 static scan_format detect(const char *name, const char *d, size_t len)
@@ -1512,6 +1614,11 @@ dt_status scan_buffer(const match_set *set, const char *name, const char *data, 
         uint32_t pt = match_set_pattern_types(set);
         w->pat_types = pt;
         dt_buf_init(&w->obs_bytes, BUF_MAX);
+        dt_buf_init(&w->cand_bytes, BUF_MAX);
+        for (unsigned k = 0; k < MATCH_TYPE_COUNT; k++)
+            w->type_active[k] = match_set_value_count(set, (match_type)k) > 0;
+        /* an IPv4-mapped IPv6 address is looked up as IPv4 too */
+        w->type_active[MATCH_IPV6] = w->type_active[MATCH_IPV6] || w->type_active[MATCH_IPV4];
         for (int k = 0; k < NT_COUNT - NT_ORIG_H; k++)
             w->nt_col[k] = -1;
         if (pt) {
