@@ -9,10 +9,12 @@
  * near misses (notDOMAIN, the next address, the next /24, a fingerprint
  * one digit off). Then runs the detente binary next to this program with
  * 1 thread and with all cores and prints MB/s, lines/s, compile time and
- * the child's peak RSS, checks the match count against the planted count,
+ * the child's peak RSS (and the peak RSS of the set alone, scanning an
+ * empty file), checks the match count against the planted count,
  * and times wc -l on the same files and grep -F -f (the indicator values
  * as fixed strings) on a 500,000-line slice. Figures are printed, never
- * asserted.
+ * asserted. The machine's load average is printed before and after: figures
+ * taken on a busy machine say less.
  *
  * usage: bench_scan [INDICATORS [LINES [DIR]]] */
 #include <errno.h>
@@ -265,6 +267,14 @@ static double json_num(const char *text, const char *key)
     return p ? strtod(p + strlen(k), NULL) : -1;
 }
 
+static void print_load(const char *when)
+{
+    double l[3];
+    if (getloadavg(l, 3) == 3)
+        printf("load average %s: %.2f %.2f %.2f (%ld cores)\n", when, l[0], l[1], l[2],
+               sysconf(_SC_NPROCESSORS_ONLN));
+}
+
 int main(int argc, char **argv)
 {
     uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
@@ -284,6 +294,7 @@ int main(int argc, char **argv)
     snprintf(ssl, sizeof ssl, "%s/bench-scan-ssl.log", dir);
     snprintf(slice, sizeof slice, "%s/bench-scan-slice.log", dir);
 
+    print_load("before");
     double t0 = now_s();
     FILE *f = fopen(ind, "w"), *fv = fopen(vals, "w");
     if (!f || !fv) {
@@ -336,6 +347,14 @@ int main(int argc, char **argv)
                (uint64_t)matches == planted ? "exact" : "MISMATCH");
         free(text);
     }
+    {
+        long rss;
+        snprintf(cmd, sizeof cmd, "'%s' scan --threads 1 --indicators '%s' --output /dev/null "
+                 "/dev/null 2>/dev/null", bin, ind);
+        double wall = run(cmd, &rss);
+        printf("the set alone (load, compile, no log): peak RSS %.0f MB, wall %.2f s\n",
+               (double)rss / 1024.0, wall);
+    }
     snprintf(cmd, sizeof cmd, "wc -l '%s' '%s' > /dev/null", dns, ssl);
     run(cmd, NULL); /* warm the page cache the same way */
     double wc = run(cmd, NULL);
@@ -365,7 +384,9 @@ int main(int argc, char **argv)
     printf("grep -F -f (%" PRIu64 " fixed strings) on 500,000 dns lines: %.2f MB/s (%.1f s, "
            "peak RSS %.0f MB): detente 1 thread is %.0f times faster\n",
            n, slice_bytes / 1e6 / g, g, (double)grss / 1024.0, mbs1 / (slice_bytes / 1e6 / g));
-    if (getenv("BENCH_KEEP")) return 0;
+    print_load("after");
+    if (getenv("BENCH_KEEP"))
+        return 0;
     unlink(ind);
     unlink(vals);
     unlink(dns);

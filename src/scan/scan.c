@@ -274,6 +274,8 @@ typedef struct worker {
     const char *base;
     size_t begin, end, max_line;
     _Atomic uint64_t *progress;
+    bool drop_behind;  /* madvise(DONTNEED) the pages already scanned */
+    size_t dropped;    /* offset up to which they were */
     bool active[SCAN_CLASS_COUNT];
     bool type_active[MATCH_TYPE_COUNT]; /* the set has values of the type */
     /* results */
@@ -1406,6 +1408,20 @@ static void text_line(worker *w, const char *s, size_t len)
     scan_text(w, "text", 4, s, len);
 }
 
+#define DROP_STEP ((size_t)8 << 20)
+
+/* Give back the mapped pages wholly inside [w->dropped, upto): the page
+ * holding this chunk's first byte is left (the previous chunk may still
+ * read it), and nothing at or past upto is touched. */
+static void drop_pages(worker *w, size_t upto)
+{
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    size_t a = (w->dropped + pg - 1) / pg * pg, b = upto / pg * pg;
+    if (b > a)
+        madvise((void *)(uintptr_t)(w->base + a), b - a, MADV_DONTNEED);
+    w->dropped = b > a ? b : w->dropped;
+}
+
 static void *worker_run(void *arg)
 {
     worker *w = arg;
@@ -1460,6 +1476,8 @@ static void *worker_run(void *arg)
             }
         }
         p = nl ? nl + 1 : end;
+        if (w->drop_behind && (size_t)(p - w->base) - w->dropped >= DROP_STEP)
+            drop_pages(w, (size_t)(p - w->base));
         if (w->progress && (pending += len + 1) >= (1u << 20)) {
             atomic_fetch_add(w->progress, pending);
             pending = 0;
@@ -1498,18 +1516,27 @@ static scan_format detect(const char *name, const char *d, size_t len)
     return SCAN_FORMAT_TEXT;
 }
 
-/* The offset of the last "#fields" line starting before pos, or SIZE_MAX. */
-static size_t header_before(const char *d, size_t len, size_t pos)
+/* The offset of the last "#fields" line starting before pos, or SIZE_MAX.
+ * On a file mapping (mapped), the pages read are given back as the search
+ * goes, so it does not make the whole prefix resident. */
+static size_t header_before(const char *d, size_t len, size_t pos, bool mapped)
 {
-    size_t best = SIZE_MAX, i = 0;
+    size_t best = SIZE_MAX, i = 0, pg = (size_t)sysconf(_SC_PAGESIZE), given = 0;
     while (i < pos) {
-        const char *h = memchr(d + i, '#', pos - i);
-        if (h == NULL)
-            break;
-        size_t o = (size_t)(h - d);
-        if ((o == 0 || d[o - 1] == '\n') && len - o > 8 && memcmp(h, "#fields\t", 8) == 0)
-            best = o;
-        i = o + 1;
+        size_t stop = pos - i > DROP_STEP ? i + DROP_STEP : pos;
+        const char *h = memchr(d + i, '#', stop - i);
+        if (h == NULL) {
+            i = stop;
+        } else {
+            size_t o = (size_t)(h - d);
+            if ((o == 0 || d[o - 1] == '\n') && len - o > 8 && memcmp(h, "#fields\t", 8) == 0)
+                best = o;
+            i = o + 1;
+        }
+        if (mapped && i / pg * pg >= given + DROP_STEP) {
+            madvise((void *)(uintptr_t)(d + given), i / pg * pg - given, MADV_DONTNEED);
+            given = i / pg * pg;
+        }
     }
     return best;
 }
@@ -1521,9 +1548,23 @@ static void default_map_init(void)
     scan_fieldmap_default(&default_map);
 }
 
+static dt_status scan_run(const match_set *set, const char *name, const char *data, size_t len,
+                          bool mapped, const scan_opts *opts, scan_match_fn on_match,
+                          scan_diag_fn on_diag, void *ctx, scan_stats *st, dt_err *err);
+
 dt_status scan_buffer(const match_set *set, const char *name, const char *data, size_t len,
                       const scan_opts *opts, scan_match_fn on_match, scan_diag_fn on_diag,
                       void *ctx, scan_stats *st, dt_err *err)
+{
+    return scan_run(set, name, data, len, false, opts, on_match, on_diag, ctx, st, err);
+}
+
+/* mapped: data is a read-only file mapping, whose pages the workers give
+ * back behind them (the page cache keeps them; resident memory does not
+ * grow with the file). */
+static dt_status scan_run(const match_set *set, const char *name, const char *data, size_t len,
+                          bool mapped, const scan_opts *opts, scan_match_fn on_match,
+                          scan_diag_fn on_diag, void *ctx, scan_stats *st, dt_err *err)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     const scan_fieldmap *fm = opts->fields;
@@ -1590,6 +1631,8 @@ dt_status scan_buffer(const match_set *set, const char *name, const char *data, 
         w->end = e;
         w->max_line = opts->max_line ? opts->max_line : (1u << 20);
         w->progress = opts->progress;
+        w->drop_behind = mapped;
+        w->dropped = w->begin;
         w->set_sep = ',';
         w->ts_col = -1;
         w->csv_cols = csv_cols;
@@ -1633,7 +1676,7 @@ dt_status scan_buffer(const match_set *set, const char *name, const char *data, 
                 w->active[SCAN_CLASS_GUESS] = true;
         }
         if (fmt == SCAN_FORMAT_ZEEK && prev > 0) {
-            size_t h = header_before(data, len, prev);
+            size_t h = header_before(data, len, prev, mapped);
             if (h != SIZE_MAX) {
                 const char *nl = memchr(data + h, '\n', len - h);
                 size_t hl = (nl ? (size_t)(nl - data) : len) - h;
@@ -1886,7 +1929,7 @@ dt_status scan_file(const match_set *set, const char *path, const scan_opts *opt
     /* the detection looks at the name without ".gz" */
     char name[1024];
     snprintf(name, sizeof name, "%s", is_stdin ? "stdin" : path);
-    rc = scan_buffer(set, name, in.data ? in.data : "", in.len, opts, on_match, on_diag, ctx, st,
+    rc = scan_run(set, name, in.data ? in.data : "", in.len, in.mapped, opts, on_match, on_diag, ctx, st,
                      err);
     if (in.mapped)
         munmap(in.data, in.len);
