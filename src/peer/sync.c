@@ -980,6 +980,11 @@ static dt_status push_collection(ctx *x, const char *coll, dt_err *err)
         q.after_date_added = after_da;
         q.after_rowid = after_row;
         q.max_marking = x->cfg.max_marking;
+        /* the TLP relay rule a peer reading from us gets (node/query.c):
+         * AMBER received from others is never passed on to another party */
+        q.foreign_limit = true;
+        q.max_marking_foreign = NODE_TLP_GREEN;
+        q.own_signer = node_identity_id(x->n);
         q.limit = x->o->page ? x->o->page : 500;
         q.with_json = true;
         rc = node_query(x->n, &who, &q, &page, err);
