@@ -18,6 +18,15 @@ if "$bin" --help | grep -q '^  serve '; then
         printf 'demo account: user demo, password %s (shown once; saved in %s/demo-password)\n' "$pw" "$home"
         (umask 077; printf '%s\n' "$pw" > "$home/demo-password")
     fi
+    port=$(sed -n 's/^listen = .*:\([0-9]*\)$/\1/p' "$home/detente.conf" | head -1)
+    cat <<EOF
+
+Try it (another terminal):
+  curl -u demo:\$(cat $home/demo-password) -H 'Accept: application/taxii+json;version=2.1' \\
+       http://127.0.0.1:${port:-8470}/api/collections/default/objects/?limit=5
+  curl http://127.0.0.1:${port:-8470}/detente/v1/ledger/sth
+Stop with Ctrl-C.
+EOF
     exec "$bin" serve
 else
     "$bin" stats
