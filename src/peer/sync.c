@@ -83,6 +83,16 @@ static void pct(const char *s, char *out, size_t cap)
     out[j] = '\0';
 }
 
+/* "peer NAME (what): <where>": which peer and step a failure belongs to. */
+static void where_prefix(dt_err *err, const char *name, const char *what)
+{
+    char old[sizeof err->where];
+    if (err == NULL)
+        return;
+    memcpy(old, err->where, sizeof old);
+    snprintf(err->where, sizeof err->where, "peer %.24s (%.20s): %.40s", name, what, old);
+}
+
 static json_t *text_json(const char *text)
 {
     json_t *j = text ? json_loads(text, 0, NULL) : NULL;
@@ -169,7 +179,7 @@ static dt_status fetch_head(ctx *x, dt_err *err)
     if (rc == DT_OK) {
         rc = ledger_sth_parse(rep.body.data, rep.body.len, &fresh, err);
         if (rc != DT_OK)
-            dt_err_prefix(err, "peer %s: tree head: ", x->cfg.name);
+            where_prefix(err, x->cfg.name, "tree head");
     }
     if (rc == DT_OK)
         snprintf(x->head_json, sizeof x->head_json, "%.*s", (int)rep.body.len, rep.body.data);
@@ -546,7 +556,7 @@ static dt_status pull_collection(ctx *x, const char *remote, dt_err *err)
         snprintf(last, sizeof last, "%s", rep.date_added_last);
         taxii_reply_release(&rep);
         if (rc != DT_OK) {
-            dt_err_prefix(err, "peer %s: collection %s: ", x->cfg.name, remote);
+            where_prefix(err, x->cfg.name, remote);
             return rc;
         }
         count = json_array_size(objs);
@@ -1055,7 +1065,7 @@ static dt_status run(ctx *x, dt_err *err)
                                    sizeof x->root, err);
     taxii_reply_release(&rep);
     if (rc != DT_OK) {
-        dt_err_prefix(err, "peer %s: discovery: ", x->cfg.name);
+        where_prefix(err, x->cfg.name, "discovery");
         return rc;
     }
     rc = fetch_head(x, err);
