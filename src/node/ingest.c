@@ -107,6 +107,20 @@ static dt_status check_pattern(const json_t *obj, dt_err *err)
     return DT_OK;
 }
 
+#ifndef NDEBUG
+/* Debug builds check bytes spliced by the signature step against stix_jcs. */
+static bool jcs_is_canonical(const json_t *obj, const dt_buf *got)
+{
+    dt_buf want;
+    bool same;
+    dt_buf_init(&want, got->max);
+    same = stix_jcs(obj, &want, NULL) != DT_OK ||
+           (want.len == got->len && memcmp(want.data, got->data, want.len) == 0);
+    dt_buf_release(&want);
+    return same;
+}
+#endif
+
 /* Everything that can be decided without the store. */
 static void prepare_one(node *n, const node_principal *who, const node_ingest_opts *opts,
                         json_t *in, bool owned, dt_buf *scratch, prepared *pr,
@@ -143,13 +157,17 @@ static void prepare_one(node *n, const node_principal *who, const node_ingest_op
     if (check_pattern(so->json, &e) != DT_OK)
         goto reject;
 
-    if (node_object_verify(so->json, &sig, &e) != DT_OK)
+    /* the signature step leaves the canonical bytes in scratch when it made
+     * them anyway (verify, or sign with the extension spliced in) */
+    dt_buf_reset(scratch);
+    scratch->max = lim->max_object_bytes * 2;
+    if (node_object_verify_jcs(so->json, &sig, scratch, &e) != DT_OK)
         goto reject;
     if (sig.present) {
         memcpy(pr->signer, sig.signer, sizeof pr->signer);
         pr->has_signer = true;
     } else if (opts->sign && who->kind != NODE_PRINCIPAL_PEER) {
-        if (node_object_sign(so->json, n->identity_id, n->sk, &e) != DT_OK)
+        if (node_object_sign_jcs(so->json, n->identity_id, n->sk, scratch, &e) != DT_OK)
             goto reject;
         snprintf(pr->signer, sizeof pr->signer, "%s", n->identity_id);
         pr->has_signer = true;
@@ -174,11 +192,10 @@ static void prepare_one(node *n, const node_principal *who, const node_ingest_op
         snprintf(pr->modified, sizeof pr->modified, "1970-01-01T00:00:00.000000000Z");
         pr->modified_text[0] = '\0';
     }
-    /* canonical bytes into the worker's reused buffer, then one exact copy */
-    dt_buf_reset(scratch);
-    scratch->max = lim->max_object_bytes * 2;
-    if (stix_jcs(so->json, scratch, &e) != DT_OK)
+    /* canonical bytes in the worker's reused buffer, then one exact copy */
+    if (scratch->len == 0 && stix_jcs(so->json, scratch, &e) != DT_OK)
         goto reject;
+    assert(jcs_is_canonical(so->json, scratch));
     pr->jcs = dt_malloc(scratch->len + 1);
     if (pr->jcs == NULL) {
         dt_fail(&e, DT_ENOMEM, "", "out of memory");

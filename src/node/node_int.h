@@ -15,6 +15,16 @@ struct node {
     uint8_t sk[crypto_sign_SECRETKEYBYTES]; /* wiped in node_close */
 };
 
+/* node_object_sign, also writing the signed object's RFC 8785 bytes to jcs
+ * (reset first; NULL: not wanted), so ingest need not canonicalise it again. */
+dt_status node_object_sign_jcs(json_t *obj, const char *signer_id,
+                               const uint8_t sk[crypto_sign_SECRETKEYBYTES], dt_buf *jcs,
+                               dt_err *err);
+/* node_object_verify, also writing obj's RFC 8785 bytes to jcs when it is
+ * signed (jcs->len stays 0 otherwise, or when they could not be reused). */
+dt_status node_object_verify_jcs(const json_t *obj, node_signature *sig, dt_buf *jcs,
+                                 dt_err *err);
+
 /* Open the store file of a data directory. */
 dt_status node_store_open(const char *home, store **out, dt_err *err);
 

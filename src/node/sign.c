@@ -7,8 +7,14 @@
  * our one extension removed: canonical bytes make key order and whitespace
  * irrelevant, and removing exactly what was added makes sign and verify see
  * the same bytes. If "extensions" held nothing else, it is removed as a whole
- * (it was absent before signing). */
-#include "node/node.h"
+ * (it was absent before signing).
+ *
+ * Ingest needs both the signed bytes and the stored (signed) object's
+ * bytes; the _jcs variants make one from the other by splicing the
+ * "extensions" member in or out of the canonical text, so an object is
+ * canonicalised once, not twice (debug builds of ingest check the result
+ * against stix_jcs). */
+#include "node/node_int.h"
 #include "stix/stix.h"
 
 #include <pthread.h>
@@ -123,14 +129,151 @@ static void scratch_put(dt_buf *b, dt_buf *local)
         dt_buf_release(b);
 }
 
-dt_status node_object_sign(json_t *obj, const char *signer_id,
-                           const uint8_t sk[crypto_sign_SECRETKEYBYTES], dt_err *err)
+/* ---- splicing canonical bytes ----
+ * The signed bytes and the stored bytes of an object differ only by our
+ * extension, so one can be cut from or spliced into the other instead of
+ * canonicalising the object twice. Canonical text has no whitespace and
+ * sorted members, so a top-level member is found by scanning strings and
+ * brackets. Names holding an escape are left to the slow path. */
+
+/* One past the end of the value at s[i] (canonical text); 0 if it does not end. */
+static size_t canon_value_end(const char *s, size_t len, size_t i)
+{
+    size_t depth = 0, start = i;
+    bool in_str = false;
+    for (; i < len; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"') {
+                in_str = false;
+                if (depth == 0)
+                    return i + 1;
+            }
+            continue;
+        }
+        if (c == '"')
+            in_str = true;
+        else if (c == '{' || c == '[')
+            depth++;
+        else if (c == '}' || c == ']') {
+            if (depth == 0)
+                return i > start ? i : 0;
+            if (--depth == 0)
+                return i + 1;
+        } else if (depth == 0 && c == ',')
+            return i > start ? i : 0;
+    }
+    return 0;
+}
+
+/* Find the member `name` (ASCII, no escapes) among the members of the
+ * object at s[obj]: *at its start ('"') and *end one past its value when
+ * found; else *at where it would go (a member's start or the closing '}').
+ * false when the text cannot be read this way. */
+static bool canon_member_find(const char *s, size_t len, size_t obj, const char *name,
+                              bool *found, size_t *at, size_t *end)
+{
+    size_t nlen = strlen(name), i = obj + 1;
+    *found = false;
+    if (obj >= len || s[obj] != '{')
+        return false;
+    while (i < len && s[i] == '"') {
+        size_t kend = canon_value_end(s, len, i), vend;
+        if (kend == 0 || kend >= len || s[kend] != ':' || memchr(s + i, '\\', kend - i) != NULL)
+            return false;
+        /* byte order equals UTF-16 order against an ASCII name */
+        size_t klen = kend - i - 2, m = klen < nlen ? klen : nlen;
+        int cmp = memcmp(s + i + 1, name, m);
+        if (cmp == 0)
+            cmp = klen < nlen ? -1 : klen > nlen ? 1 : 0;
+        vend = canon_value_end(s, len, kend + 1);
+        if (vend == 0)
+            return false;
+        if (cmp >= 0) {
+            *found = cmp == 0;
+            *at = i;
+            *end = vend;
+            return true;
+        }
+        i = vend;
+        if (i < len && s[i] == ',')
+            i++;
+    }
+    if (i >= len || s[i] != '}')
+        return false;
+    *at = *end = i;
+    return true;
+}
+
+/* signed (the object's bytes without "extensions") plus "extensions":ext
+ * in its sorted place, into out. */
+static dt_status canon_insert_extensions(const dt_buf *signed_bytes_, const dt_buf *ext,
+                                         dt_buf *out, bool *done, dt_err *err)
+{
+    const char *s = signed_bytes_->data;
+    size_t len = signed_bytes_->len, at, end;
+    bool found;
+    dt_status rc;
+    *done = false;
+    if (!canon_member_find(s, len, 0, "extensions", &found, &at, &end) || found)
+        return DT_OK;
+    bool at_close = s[at] == '}';
+    dt_buf_reset(out);
+    rc = dt_buf_append(out, s, at, err);
+    if (rc == DT_OK && at_close && at > 1)
+        rc = dt_buf_putc(out, ',', err);
+    if (rc == DT_OK)
+        rc = dt_buf_puts(out, "\"extensions\":", err);
+    if (rc == DT_OK)
+        rc = dt_buf_append(out, ext->data, ext->len, err);
+    if (rc == DT_OK && !at_close)
+        rc = dt_buf_putc(out, ',', err);
+    if (rc == DT_OK)
+        rc = dt_buf_append(out, s + at, len - at, err);
+    *done = rc == DT_OK;
+    return rc;
+}
+
+/* The object's bytes (full) without an "extensions" member that holds
+ * only our extension, into out. *done false when that is not the case. */
+static dt_status canon_remove_extensions(const dt_buf *full, dt_buf *out, bool *done,
+                                         dt_err *err)
+{
+    const char *s = full->data;
+    size_t len = full->len, at, end, iat, iend;
+    bool found, ifound;
+    dt_status rc;
+    *done = false;
+    if (!canon_member_find(s, len, 0, "extensions", &found, &at, &end) || !found)
+        return DT_OK;
+    size_t v = at + sizeof "\"extensions\":" - 1;
+    if (!canon_member_find(s, len, v, NODE_EXTENSION_ID, &ifound, &iat, &iend) || !ifound ||
+        iat != v + 1 || iend + 1 != end)
+        return DT_OK; /* other extensions beside ours */
+    if (s[end] == ',')
+        end++;
+    else if (s[at - 1] == ',')
+        at--;
+    dt_buf_reset(out);
+    rc = dt_buf_append(out, s, at, err);
+    if (rc == DT_OK)
+        rc = dt_buf_append(out, s + end, len - end, err);
+    *done = rc == DT_OK;
+    return rc;
+}
+
+dt_status node_object_sign_jcs(json_t *obj, const char *signer_id,
+                               const uint8_t sk[crypto_sign_SECRETKEYBYTES], dt_buf *jcs,
+                               dt_err *err)
 {
     dt_buf local, *msg;
     uint8_t sig[crypto_sign_BYTES], pk[crypto_sign_PUBLICKEYBYTES];
     char sig64[SIG_B64_MAX], key[96];
     dt_status rc;
     json_t *ext, *mine;
+    bool had_extensions;
 
     if (!json_is_object(obj))
         return dt_fail(err, DT_EARG, "", "only JSON objects can be signed");
@@ -153,6 +296,10 @@ dt_status node_object_sign(json_t *obj, const char *signer_id,
         goto out;
     }
     ext = json_object_get(obj, "extensions");
+    had_extensions = json_is_object(ext) &&
+                     (json_object_size(ext) > 1 ||
+                      (json_object_size(ext) == 1 &&
+                       json_object_get(ext, NODE_EXTENSION_ID) == NULL));
     if (!json_is_object(ext)) {
         ext = json_object();
         if (ext == NULL || json_object_set_new(obj, "extensions", ext) != 0) {
@@ -161,14 +308,45 @@ dt_status node_object_sign(json_t *obj, const char *signer_id,
             goto out;
         }
     }
-    if (json_object_set_new(ext, NODE_EXTENSION_ID, mine) != 0)
+    if (json_object_set_new(ext, NODE_EXTENSION_ID, mine) != 0) {
         rc = dt_fail(err, DT_ENOMEM, "", "out of memory building the signature");
+        goto out;
+    }
+    if (jcs != NULL) {
+        /* the signed object's bytes: the signed bytes with "extensions"
+         * spliced in, when ours is all it holds; else canonicalise again */
+        bool done = false;
+        if (!had_extensions) {
+            dt_buf e;
+            dt_buf_init(&e, (size_t)1 << 20);
+            rc = stix_jcs(ext, &e, err);
+            if (rc == DT_OK)
+                rc = canon_insert_extensions(msg, &e, jcs, &done, err);
+            dt_buf_release(&e);
+        }
+        if (rc == DT_OK && !done) {
+            dt_buf_reset(jcs);
+            rc = stix_jcs(obj, jcs, err);
+        }
+    }
 out:
     scratch_put(msg, &local);
     return rc;
 }
 
+dt_status node_object_sign(json_t *obj, const char *signer_id,
+                           const uint8_t sk[crypto_sign_SECRETKEYBYTES], dt_err *err)
+{
+    return node_object_sign_jcs(obj, signer_id, sk, NULL, err);
+}
+
 dt_status node_object_verify(const json_t *obj, node_signature *sig, dt_err *err)
+{
+    return node_object_verify_jcs(obj, sig, NULL, err);
+}
+
+dt_status node_object_verify_jcs(const json_t *obj, node_signature *sig, dt_buf *jcs,
+                                 dt_err *err)
 {
     const char *where = "extensions." NODE_EXTENSION_ID;
     json_t *ext, *mine;
@@ -206,7 +384,19 @@ dt_status node_object_verify(const json_t *obj, node_signature *sig, dt_err *err
     msg = scratch_get();
     if (msg == NULL)
         msg = &local;
-    rc = signed_bytes(obj, msg, err);
+    rc = DT_EINVALID;
+    if (jcs != NULL) {
+        /* the object's bytes once; the signed bytes cut from them */
+        bool done = false;
+        dt_buf_reset(jcs);
+        if (stix_jcs(obj, jcs, NULL) == DT_OK &&
+            canon_remove_extensions(jcs, msg, &done, NULL) == DT_OK && done)
+            rc = DT_OK;
+        else
+            dt_buf_reset(jcs);
+    }
+    if (rc != DT_OK)
+        rc = signed_bytes(obj, msg, err);
     if (rc == DT_OK &&
         crypto_sign_verify_detached(s, (const unsigned char *)msg->data, msg->len,
                                     sig->public_key) != 0)
