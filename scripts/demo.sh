@@ -36,7 +36,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-bold=$(tput bold 2>/dev/null || true); plain=$(tput sgr0 2>/dev/null || true)
+bold=; plain=
+if [ -t 1 ]; then bold=$(tput bold 2>/dev/null || true); plain=$(tput sgr0 2>/dev/null || true); fi
 step() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
 say() { printf '   %s\n' "$*"; }
 run() { printf '   $ %s\n' "$*" | sed "s#$bin#detente#g; s#$work/##g"; "$@"; }
@@ -45,6 +46,8 @@ da() { "$bin" --home "$A" "$@"; }
 db() { "$bin" --home "$B" "$@"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+# the demo is the same whoever runs it: no colour codes in a pipe
+
 
 step "Two parties set up their nodes"
 port_a=$(free_port); port_b=$(free_port)
@@ -86,6 +89,11 @@ say "every object is signed by party-a and appended to party-a's ledger"
 step "2. party-b pulls the report, checking every signature and party-a's ledger"
 run "$bin" --home "$B" sync party-a
 db --json peer show party-a | json '"party-a is " + d["state"]' | sed 's/^/   /'
+if [ "$check" = 1 ]; then
+    [ "$(db --json peer show party-a | json 'd["state"]')" = ok ] || fail "party-a should be ok after the first sync"
+    n=$(db export --collection from-party-a --type indicator | json 'len(d["objects"])')
+    [ "$n" = 8 ] || fail "party-b should hold party-a's 8 indicators, holds $n"
+fi
 
 step "3. party-b checks the claims against its own evidence"
 say "scanning its own Zeek logs (real WRCCDC 2018 traffic: dns.log and ssl.log)"
@@ -108,56 +116,164 @@ for o in json.load(open("data/demo/party-a-report.json"))["objects"]:
         print(o["id"])
 EOF
 }
-c2=$(ind cortanaupdate.stream); google=$(ind www.google.com); resolver=$(ind 8.8.8.8)
-say "an analyst at party-b publishes signed opinions on what was found"
-run "$bin" --home "$B" opinion add "$c2" agree \
-    --explanation "Seen in our DNS and TLS logs, talking to 198.199.95.203" --collection default
-run "$bin" --home "$B" opinion add "$google" strongly-disagree \
-    --explanation "www.google.com is one of the most visited websites; not C2" --collection default
-run "$bin" --home "$B" verdicts
+if [ "$check" = 1 ]; then
+    python3 - "$work/matches.jsonl" <<'EOF' || fail "scan matches"
+import json, sys
+seen = {json.loads(l)["value"] for l in open(sys.argv[1]) if '"indicator"' in l}
+want = {"cortanaupdate.stream", "198.199.95.203", "www.google.com",
+        "39899c6d0d60a74a8f6b006c2b08370202db8056253ec85ec86523e1092cfbc0"}
+assert want <= seen, want - seen
+assert not seen & {"cortana-update.online", "185.141.27.34", "8.8.8.8"}, seen
+EOF
+fi
+c2=$(ind cortanaupdate.stream); c2ip=$(ind 198.199.95.203); cert=$(ind 39899c6d)
+google=$(ind www.google.com); resolver=$(ind 8.8.8.8)
+say "an analyst at party-b looks at the matches and publishes signed opinions"
+run "$bin" --home "$B" opinion add "$c2" strongly-agree --collection default \
+    --explanation "Queried and contacted over TLS from our network, with 198.199.95.203 behind it"
+run "$bin" --home "$B" opinion add "$c2ip" strongly-agree --collection default \
+    --explanation "Serves cortanaupdate.stream in our TLS logs"
+run "$bin" --home "$B" opinion add "$cert" strongly-agree --collection default \
+    --explanation "Presented to our hosts that also contacted the C2 domain"
+run "$bin" --home "$B" opinion add "$google" strongly-disagree --collection default \
+    --explanation "www.google.com is one of the most visited websites; every network sees it"
+say "party-b's view of party-a's claims (warninglists flag the benign values):"
+verdict_table() { # verdict_table HOME: party-a's indicators, their values and verdicts
+    "$bin" --home "$1" --json verdicts | python3 -c '
+import json, re, sys
+names = {}
+for o in json.load(open("data/demo/party-a-report.json"))["objects"]:
+    if o["type"] == "indicator":
+        names[o["id"]] = re.search(r"= '"'"'([^'"'"']*)'"'"'", o["pattern"]).group(1)
+for v in json.load(sys.stdin):
+    if v["id"] in names:
+        print("   %-14s %s" % (v["verdict"], names[v["id"]][:64]))'
+}
+verdict_table "$B"
 
 step "4. party-a pulls party-b's sightings and opinions"
 run "$bin" --home "$A" sync party-b
+say "party-a now sees the evidence behind each verdict on its own claims, e.g. www.google.com:"
 run "$bin" --home "$A" verify "$google"
-run "$bin" --home "$A" verdicts
+verdict_table "$A"
+if [ "$check" = 1 ]; then
+    verdict_table "$A" > "$work/table"
+    python3 - "$work/table" <<'EOF' || { cat "$work/table"; fail "verdicts on party-a"; }
+import sys
+got = {}
+for line in open(sys.argv[1]):
+    verdict, value = line.split()[:2]
+    got[value] = verdict
+want = {"cortanaupdate.stream": "corroborated", "198.199.95.203": "corroborated",
+        "39899c6d0d60a74a8f6b006c2b08370202db8056253ec85ec86523e1092cfbc0": "corroborated",
+        "www.google.com": "likely-benign", "8.8.8.8": "likely-benign",
+        "cortana-update.online": "unverified", "185.141.27.34": "unverified"}
+for k, v in want.items():
+    assert got.get(k) == v, (k, got.get(k), v)
+EOF
+    ra=$(da --json reliability | json 'json.dumps([(r["source"], r["corroborated"], r["refuted"], r["letter"]) for r in d])')
+    rb=$(db --json reliability | json 'json.dumps([(r["source"], r["corroborated"], r["refuted"], r["letter"]) for r in d])')
+    [ "$ra" = "$rb" ] || fail "both nodes should compute the same reliability: $ra vs $rb"
+fi
 say "party-a's reliability, computed from the outcomes of its claims, by the same rule on both nodes:"
 run "$bin" --home "$A" reliability
 run "$bin" --home "$B" reliability
 
 step "5. party-a tries to quietly retract a claim by editing its own database"
-resolver_id=$resolver
-say "party-a deletes its '8.8.8.8' indicator from its store and rewrites its ledger around it"
-python3 - "$A/detente.db" "$resolver_id" <<'EOF'
-import sqlite3, sys
+say "party-a deletes its 8.8.8.8 indicator, removes its ledger entry, renumbers the later"
+say "entries, recomputes every tree hash and throws away the tree heads it had signed:"
+say "its own store is consistent again, and it now signs heads of the rewritten history"
+python3 - "$A/detente.db" "$resolver" <<'EOF'
+import hashlib, sqlite3, sys
 db, oid = sys.argv[1], sys.argv[2]
 c = sqlite3.connect(db)
-row = c.execute("SELECT leaf_index FROM objects WHERE id = ?", (oid,)).fetchone()
+(gone,) = c.execute("SELECT leaf_index FROM objects WHERE id = ?", (oid,)).fetchone()
 c.execute("DELETE FROM objects WHERE id = ?", (oid,))
-# rewrite the leaf so the entry no longer names the retracted object
-leaf = c.execute("SELECT leaf FROM leaves WHERE idx = ?", (row[0],)).fetchone()[0]
-c.execute("UPDATE leaves SET leaf = replace(leaf, ?, ?) WHERE idx = ?",
-          (oid, "indicator--00000000-0000-4000-8000-000000000000", row[0]))
+c.execute("DELETE FROM leaves WHERE idx = ?", (gone,))
+c.execute("UPDATE leaves SET idx = -(idx - 1) WHERE idx > ?", (gone,))   # two steps: idx is a key
+c.execute("UPDATE leaves SET idx = -idx WHERE idx < 0")
+c.execute("UPDATE objects SET leaf_index = leaf_index - 1 WHERE leaf_index > ?", (gone,))
+c.execute("DELETE FROM nodes")
+c.execute("DELETE FROM sths")
+level = [h for (h,) in c.execute("SELECT hash FROM leaves ORDER BY idx")]
+k = 0
+while len(level) > 1:
+    k += 1
+    level = [hashlib.sha256(b"\x01" + level[2 * i] + level[2 * i + 1]).digest()
+             for i in range(len(level) // 2)]
+    c.executemany("INSERT INTO nodes(level, idx, hash) VALUES(?, ?, ?)",
+                  [(k, i, h) for i, h in enumerate(level)])
 c.commit()
-print("   (edited leaf %d)" % row[0])
+print("   (removed ledger entry %d of %s)" % (gone, oid))
 EOF
-run "$bin" --home "$A" ledger verify || true
+run "$bin" --home "$A" ledger verify
+say "party-a's own check passes; but party-b remembers what party-a signed before:"
 set +e
-run "$bin" --home "$B" sync party-a; rc=$?
+run "$bin" --home "$B" sync party-a
+rc=$?
 set -e
-db --json peer show party-a | json '"party-a is now " + d["state"] + ": " + str(d.get("reason",""))' | sed 's/^/   /'
+peer_state() { db --json peer show party-a 2>/dev/null || true; }
+peer_state | json '"party-a is now " + d["state"] + ": " + str(d.get("reason",""))' | sed 's/^/   /'
+if [ "$check" = 1 ]; then
+    [ "$rc" != 0 ] || fail "the sync after the rewrite should fail"
+    [ "$(peer_state | json 'd["state"]')" = suspect ] || fail "party-a should be suspect"
+    peer_state | json 'd["evidence"][0]["first"]["tree_size"]' >/dev/null \
+        || fail "the conflicting signed heads should be kept as evidence"
+fi
 
 step "Summary"
-da --json verdicts > "$work/verdicts-a.json" || true
-python3 - "$work/verdicts-a.json" <<'EOF'
-import json, sys, collections
-try:
-    vs = json.load(open(sys.argv[1]))
-except Exception:
-    vs = []
-c = collections.Counter(v.get("verdict") for v in vs)
-print("   claims by verdict on party-a:", ", ".join("%s %d" % kv for kv in sorted(c.items())))
+{
+    da --json verdicts 2>/dev/null || echo '[]'
+    echo
+    db --json verdicts 2>/dev/null || echo '[]'
+    echo
+    da --json reliability 2>/dev/null || echo '[]'
+    echo
+    db --json reliability 2>/dev/null || echo '[]'
+    echo
+    da --json stats; echo
+    db --json stats; echo
+    peer_state; echo
+    da --json peer show party-b 2>/dev/null || echo '{}'
+} > "$work/summary.json"
+python3 - "$work/summary.json" <<'EOF'
+import collections, json, sys
+dec = json.JSONDecoder()
+text = open(sys.argv[1]).read()
+docs, i = [], 0
+while i < len(text):
+    while i < len(text) and text[i].isspace():
+        i += 1
+    if i >= len(text):
+        break
+    d, i = dec.raw_decode(text, i)
+    docs.append(d)
+va, vb, ra, rb, sa, sb, pa, pb = docs[:8]
+def count(vs):
+    c = collections.Counter(v["verdict"] for v in vs if v["id"].startswith("indicator--"))
+    return ", ".join("%d %s" % (n, k) for k, n in sorted(c.items()))
+def rel(rs, who):
+    for r in rs:
+        if r["source"] == who:
+            return "%s (mean %.2f, 90%% interval %.2f-%.2f; %d corroborated, %d refuted)" % (
+                r["letter"], r["mean"], r["interval"][0], r["interval"][1],
+                r["corroborated"], r["refuted"])
+    return "-"
+src = sa["identity"]
+print("   %-34s %-48s %s" % ("", "on party-a", "on party-b"))
+print("   %-34s %-48s %s" % ("party-a's indicators by verdict", count(va), count(vb)))
+print("   %-34s %s" % ("party-a's reliability (party-a)", rel(ra, src)))
+print("   %-34s %s" % ("party-a's reliability (party-b)", rel(rb, src)))
+print("   %-34s %-48s %s" % ("ledger size", sa["ledger_size"], sb["ledger_size"]))
+print("   %-34s %-48s %s" % ("peer state", "party-b: " + pb.get("state", "?"),
+                              "party-a: " + pa.get("state", "?")))
+if pa.get("state") == "suspect":
+    print("   %-34s %s" % ("why party-a is suspect", pa.get("reason", "")))
 EOF
-printf '   ledger sizes: party-a %s, party-b %s\n' \
-    "$(da --json stats | json 'd["ledger_size"]')" "$(db --json stats | json 'd["ledger_size"]')"
-say "look further: http://127.0.0.1:$port_a/detente/v1/verdicts (party-a), /detente/v1/ledger/sth"
+say ""
+say "look further while the nodes run (scripts/demo.sh --keep keeps both data directories;"
+say "restart one with: build/detente --home DIR serve):"
+say "  party-a  http://127.0.0.1:$port_a/ui/  /detente/v1/verdicts  /detente/v1/reliability  /detente/v1/ledger/sth"
+say "  party-b  http://127.0.0.1:$port_b/ui/  /detente/v1/ledger/witnessed  /detente/v1/peers"
+say "stopping both nodes"
 exit 0

@@ -189,7 +189,7 @@ static void prepare_one(node *n, const node_principal *who, const node_ingest_op
         snprintf(pr->modified_text, sizeof pr->modified_text, "%s", stix_str(so->json, "created"));
     } else {
         /* SCOs carry no version: one body per id (STIX 2.1 section 6) */
-        snprintf(pr->modified, sizeof pr->modified, "1970-01-01T00:00:00.000000000Z");
+        snprintf(pr->modified, sizeof pr->modified, "%s", NODE_UNVERSIONED);
         pr->modified_text[0] = '\0';
     }
     /* canonical bytes in the worker's reused buffer, then one exact copy */

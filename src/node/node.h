@@ -210,6 +210,9 @@ dt_status node_collection_add(node *n, const char *id, const char *title, const 
 #define NODE_EXTENSION_ID "extension-definition--490c1b4f-d5a0-48ef-9eee-dc008e1732e6"
 #define NODE_PROJECT_IDENTITY "identity--b4dc90ef-495a-4564-903f-7e2b0d10fb64"
 #define NODE_KEY_PREFIX "ed25519:"
+/* The version (and ledger leaf "modified") of an object that has neither
+ * modified nor created (an SCO): one body per id, so a constant. */
+#define NODE_UNVERSIONED "1970-01-01T00:00:00.000000000Z"
 
 /* Add (or replace) this signer's signature on obj, in place. */
 dt_status node_object_sign(json_t *obj, const char *signer_id,

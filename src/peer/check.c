@@ -9,6 +9,7 @@
  * the head without trusting the peer's word for the leaf. The witnessed
  * document (docs/federation.md) is signed over its JCS bytes without the
  * signature member. No I/O here: everything is tested in memory. */
+#include "node/node.h"
 #include "peer/peer.h"
 #include "stix/stix.h"
 
@@ -66,12 +67,12 @@ dt_status peer_leaf_build(const json_t *obj, const char *date_added, const char 
     if (dt_time_parse(date_added, strlen(date_added), &t, err) != DT_OK)
         return dt_fail(err, DT_EINVALID, "leaf", "bad date_added");
     dt_time_format(&t, 6, added);
-    /* objects without modified (SCOs) are versioned by created, else by
-     * date_added, as the store does */
+    /* objects without modified are versioned by created; SCOs, which have
+     * neither, hold one body per id under a constant version (node/ingest.c) */
     if (mod == NULL)
         mod = json_string_value(json_object_get(obj, "created"));
     if (mod == NULL)
-        mod = date_added;
+        mod = NODE_UNVERSIONED;
     if (dt_time_parse(mod, strlen(mod), &t, err) != DT_OK)
         return dt_fail(err, DT_EINVALID, "leaf", "bad modified");
     dt_time_format(&t, 9, modified);
