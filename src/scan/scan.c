@@ -306,6 +306,8 @@ typedef struct worker {
     dt_buf obs_bytes;
     int nt_col[NT_COUNT - NT_ORIG_H]; /* Zeek columns of the connection parts, -1 none */
     /* Zeek state */
+    uint32_t zoff[MAX_COLS + 1]; /* field starts of the current line */
+    size_t zn;                   /* its field count */
     col cols[MAX_COLS];
     size_t ncols;
     int ts_col;
@@ -405,11 +407,14 @@ static void look(worker *w, match_type t, const char *field, size_t flen, const 
     if (w->cand_count == MAX_CANDS)
         cands_flush(w); /* a line with many values: its timestamp is set later */
     size_t off = w->cand_bytes.len;
-    if (dt_buf_append(&w->cand_bytes, field, flen, NULL) != DT_OK ||
-        dt_buf_append(&w->cand_bytes, v, vlen, NULL) != DT_OK) {
+    if (w->cand_bytes.cap - off < flen + vlen &&
+        dt_buf_reserve(&w->cand_bytes, flen + vlen, NULL) != DT_OK) {
         w->oom = true;
         return;
     }
+    memcpy(w->cand_bytes.data + off, field, flen);
+    memcpy(w->cand_bytes.data + off + flen, v, vlen);
+    w->cand_bytes.len = off + flen + vlen;
     w->cands[w->cand_count++] = (cand){.line = w->lineno, .type = (uint8_t)t,
                                        .field_off = (uint32_t)off, .field_len = (uint32_t)flen,
                                        .val_off = (uint32_t)(off + flen),
@@ -751,38 +756,49 @@ static void zeek_header(worker *w, const char *s, size_t len)
     }
 }
 
-/* Positions after each tab of s (field starts) into off, up to max of
- * them; returns the number of tabs. 16 bytes per step with SSE2 (a memchr
- * call per field costs more than the fields are long). */
-static size_t tabs_find(const char *s, size_t len, uint32_t *off, size_t max)
+/* Zeek: the end of the line starting at p and its field starts, in one
+ * pass (off[0] = 0, then one past each tab, up to max entries). Returns the
+ * line's length (without the newline); *nfields the number of fields. */
+static size_t zeek_split(const char *p, size_t avail, uint32_t *off, size_t max, size_t *nfields)
 {
-    size_t n = 0, i = 0;
+    size_t i = 0, n = 1;
+    off[0] = 0;
 #ifdef __SSE2__
-    const __m128i tab = _mm_set1_epi8('\t');
-    for (; i + 16 <= len; i += 16) {
-        unsigned m = (unsigned)_mm_movemask_epi8(
-            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(s + i)), tab));
-        while (m) {
+    const __m128i tab = _mm_set1_epi8('\t'), nl = _mm_set1_epi8('\n');
+    for (; i + 16 <= avail; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        unsigned mt = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, tab));
+        unsigned mn = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, nl));
+        if (mn)
+            mt &= (1u << __builtin_ctz(mn)) - 1;
+        while (mt) {
             if (n < max)
-                off[n] = (uint32_t)(i + (unsigned)__builtin_ctz(m) + 1);
+                off[n] = (uint32_t)(i + (unsigned)__builtin_ctz(mt) + 1);
             n++;
-            m &= m - 1;
+            mt &= mt - 1;
+        }
+        if (mn) {
+            *nfields = n;
+            return i + (unsigned)__builtin_ctz(mn);
         }
     }
 #endif
-    for (; i < len; i++) {
-        if (s[i] == '\t') {
+    for (; i < avail; i++) {
+        if (p[i] == '\n')
+            break;
+        if (p[i] == '\t') {
             if (n < max)
                 off[n] = (uint32_t)(i + 1);
             n++;
         }
     }
-    return n;
+    *nfields = n;
+    return i;
 }
 
 static void zeek_line(worker *w, const char *s, size_t len)
 {
-    uint32_t off[MAX_COLS + 1];
+    uint32_t *off = w->zoff;
     size_t n;
     if (s[0] == '#') {
         zeek_header(w, s, len);
@@ -796,9 +812,9 @@ static void zeek_line(worker *w, const char *s, size_t len)
         }
         return;
     }
-    /* field starts; off[n] is one past the end of the last field + 1 */
-    off[0] = 0;
-    n = tabs_find(s, len, off + 1, MAX_COLS - 1) + 1;
+    /* field starts (found with the line's end); off[n] is one past the end
+     * of the last field + 1 */
+    n = w->zn;
     if (n != w->ncols) {
         w->skipped++;
         add_diag(w, "%s fields where the #fields header has %zu: line skipped",
@@ -1428,8 +1444,15 @@ static void *worker_run(void *arg)
     const char *p = w->base + w->begin, *end = w->base + w->end;
     uint64_t pending = 0;
     while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end;
+        const char *nl, *le;
+        if (w->format == SCAN_FORMAT_ZEEK) {
+            size_t l = zeek_split(p, (size_t)(end - p), w->zoff, MAX_COLS, &w->zn);
+            le = p + l;
+            nl = le < end ? le : NULL;
+        } else {
+            nl = memchr(p, '\n', (size_t)(end - p));
+            le = nl ? nl : end;
+        }
         size_t len = (size_t)(le - p);
         w->lineno++;
         w->lines++;
