@@ -165,28 +165,28 @@ size_t match_hash_decode(const char *v, size_t len, uint8_t *out)
 
 bool match_ipv4_parse(const char *v, size_t len, uint32_t *out)
 {
-    uint32_t addr = 0;
-    size_t i = 0;
-    for (int part = 0; part < 4; part++) {
-        uint32_t n = 0;
-        size_t digits = 0;
-        while (i < len && v[i] >= '0' && v[i] <= '9' && digits < 4) {
-            n = n * 10 + (uint32_t)(v[i] - '0');
-            i++;
+    /* one pass, one branch per byte in the common case */
+    uint32_t addr = 0, n = 0;
+    unsigned digits = 0, dots = 0;
+    if (len < 7 || len > 15)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned c = (unsigned)(unsigned char)v[i] - '0';
+        if (c < 10) {
+            n = n * 10 + c;
             digits++;
-        }
-        if (digits == 0 || digits > 3 || n > 255)
+        } else if (v[i] == '.' && digits > 0 && digits <= 3 && n <= 255 && dots < 3) {
+            addr = addr << 8 | n;
+            n = 0;
+            digits = 0;
+            dots++;
+        } else {
             return false;
-        addr = addr << 8 | n;
-        if (part < 3) {
-            if (i >= len || v[i] != '.')
-                return false;
-            i++;
         }
     }
-    if (i != len)
+    if (dots != 3 || digits == 0 || digits > 3 || n > 255)
         return false;
-    *out = addr;
+    *out = addr << 8 | n;
     return true;
 }
 
