@@ -10,6 +10,7 @@
 #include "match/match.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static match_set *set_of(const char *const *vals, const match_type *types, size_t n)
@@ -217,6 +218,79 @@ static void test_match_type_guess_forms(void **state)
     assert_int_equal(match_type_guess("evil.example", 12), MATCH_DOMAIN);
 }
 
+/* ---- batched lookups give what single ones give ---- */
+
+typedef struct many_got {
+    uint64_t mask[600];
+    size_t calls;
+    size_t last;
+    bool ordered;
+} many_got;
+
+static void many_cb(void *ctx, size_t q, const match_hit *h, size_t n)
+{
+    many_got *g = ctx;
+    if (g->calls > 0 && q <= g->last)
+        g->ordered = false;
+    g->last = q;
+    g->calls++;
+    for (size_t i = 0; i < n; i++)
+        for (uint32_t k = 0; k < h[i].count; k++)
+            g->mask[q] |= UINT64_C(1) << (h[i].inds[k] & 63);
+}
+
+static void test_match_lookup_many_same_as_single(void **state)
+{
+    static const char *const vals[] = {
+        "evil.example", "203.0.113.0/24", "198.51.100.7", "2001:db8::1", "2001:db8:1::/48",
+        "http://c2.example.net/beacon", "bad@evil.example",
+        "d41d8cd98f00b204e9800998ecf8427e",
+        "b2dafbcdbc75210672f137f27ce882ccb799887631655d4f11191d5a678e44fe", "example",
+    };
+    static const match_type types[] = {
+        MATCH_DOMAIN, MATCH_IPV4, MATCH_IPV4, MATCH_IPV6, MATCH_IPV6, MATCH_URL, MATCH_EMAIL,
+        MATCH_FILE_HASH, MATCH_X509_HASH, MATCH_DOMAIN,
+    };
+    static const struct {
+        match_type t;
+        const char *v;
+    } probe[] = {
+        {MATCH_DOMAIN, "a.b.Evil.Example."}, {MATCH_DOMAIN, "notevil.example"},
+        {MATCH_DOMAIN, "x.example"}, {MATCH_DOMAIN, "bücher.example"},
+        {MATCH_IPV4, "203.0.113.77"}, {MATCH_IPV4, "203.0.114.1"}, {MATCH_IPV4, "198.51.100.7"},
+        {MATCH_IPV4, "198.51.100.8"}, {MATCH_IPV4, "1.2.3"}, {MATCH_IPV6, "::ffff:203.0.113.5"},
+        {MATCH_IPV6, "2001:DB8:0::1"}, {MATCH_IPV6, "2001:db8:1:ffff::9"},
+        {MATCH_IPV6, "2001:db8:2::1"}, {MATCH_URL, "HTTP://C2.example.net:80/beacon"},
+        {MATCH_URL, "http://c2.example.net/beacon2"}, {MATCH_EMAIL, "Bad@Evil.Example"},
+        {MATCH_FILE_HASH, "D41D8CD98F00B204E9800998ECF8427E"},
+        {MATCH_FILE_HASH, "d41d8cd98f00b204e9800998ecf8427f"}, {MATCH_FILE_HASH, "xyz"},
+        {MATCH_X509_HASH, "B2DAFBCDBC75210672F137F27CE882CCB799887631655D4F11191D5A678E44FE"},
+        {MATCH_DOMAIN, ""},
+    };
+    const size_t np = sizeof probe / sizeof probe[0];
+    match_query q[600];
+    many_got *g = calloc(1, sizeof *g);
+    (void)state;
+    assert_non_null(g);
+    g->ordered = true;
+    match_set *s = set_of(vals, types, sizeof vals / sizeof vals[0]);
+    /* 600 queries: more than one batch round */
+    for (size_t i = 0; i < 600; i++)
+        q[i] = (match_query){probe[i % np].t, probe[i % np].v, strlen(probe[i % np].v)};
+    match_lookup_many(s, q, 600, many_cb, g);
+    assert_true(g->ordered);
+    size_t expect_calls = 0;
+    for (size_t i = 0; i < 600; i++) {
+        uint32_t single = hits_of(s, q[i].type, q[i].v);
+        assert_int_equal((uint32_t)g->mask[i], single);
+        expect_calls += single != 0;
+    }
+    assert_int_equal(g->calls, expect_calls);
+    assert_true(expect_calls > 200); /* the probes do hit */
+    free(g);
+    match_set_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -229,6 +303,7 @@ int main(void)
         cmocka_unit_test(test_match_set_add_value_invalid),
         cmocka_unit_test(test_match_set_compile_shared_values),
         cmocka_unit_test(test_match_type_guess_forms),
+        cmocka_unit_test(test_match_lookup_many_same_as_single),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
