@@ -24,6 +24,7 @@
 
 #include "http/api.h"
 #include "taxii/taxii.h"
+#include "web/web.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -345,6 +346,36 @@ static bool first_call(http_server *s, struct MHD_Connection *c, req *r, const c
     return true;
 }
 
+/* The dashboard (web/): its fixed assets to GET or HEAD, with no
+ * credentials (the page holds no data; its script calls the APIs with the
+ * user's own). "/ui" is sent to "/ui/"; any other path under it is 404. */
+static enum MHD_Result serve_ui(struct MHD_Connection *c, req *r, const char *url)
+{
+    const web_asset *a;
+    struct MHD_Response *resp;
+    enum MHD_Result ok;
+    if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
+        return respond_error(c, r, 405, "the dashboard is read-only", MHD_HTTP_HEADER_ALLOW,
+                             "GET, HEAD");
+    if (strcmp(url, "/ui") == 0)
+        return queue(c, r, 308, NULL, NULL, MHD_HTTP_HEADER_LOCATION, WEB_PREFIX, NULL, NULL);
+    a = web_asset_find(url);
+    if (a == NULL)
+        return respond_error(c, r, 404, "no such page of the dashboard", NULL, NULL);
+    resp = MHD_create_response_from_buffer(a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
+    if (resp == NULL)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, a->content_type);
+    for (size_t i = 0; web_headers[i] != NULL; i += 2)
+        MHD_add_response_header(resp, web_headers[i], web_headers[i + 1]);
+    ok = MHD_queue_response(c, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    r->queued = true;
+    r->status = 200;
+    r->bytes = a->len;
+    return ok;
+}
+
 /* scheme://host for discovery URLs, from Host when it looks like one. */
 static void base_url(http_server *s, struct MHD_Connection *c, char *out, size_t cap)
 {
@@ -458,6 +489,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         r->is_post = strcmp(method, "POST") == 0;
         dt_buf_init(&r->body, s->max_body);
         taxii_params_init(&r->params, 0);
+        if (web_path_is_ui(url))
+            return serve_ui(c, r, url);
         if (!first_call(s, c, r, url, &result))
             return result;
         return MHD_YES;
