@@ -621,7 +621,13 @@ static dt_status ingest_run(node *n, const node_principal *who, const node_inges
             snprintf(it->where, sizeof it->where, "%s", wheres ? wheres[i] : where);
             while (k < npre && pre[k].index < i)
                 k++;
-            item_reject(it, k < npre && pre[k].index == i ? &pre[k].e : NULL, DT_EPARSE);
+            if (k < npre && pre[k].index == i) {
+                item_reject(it, &pre[k].e, DT_EPARSE);
+            } else { /* a NULL handed to node_ingest_json */
+                dt_err e = {0};
+                dt_fail(&e, DT_EINVALID, "", "not a JSON object");
+                item_reject(it, &e, DT_EINVALID);
+            }
             continue;
         }
         set_item_ids(it, objects[i], wheres ? wheres[i] : where);
@@ -691,9 +697,6 @@ dt_status node_ingest_json(node *n, const node_principal *who, const node_ingest
     rc = check_write(n, who, opts->collection ? opts->collection : "default", err);
     if (rc != DT_OK)
         return rc;
-    for (size_t i = 0; i < count; i++)
-        if (objects[i] == NULL)
-            return dt_fail(err, DT_EARG, "ingest", "objects[%zu] is NULL", i);
     return ingest_run(n, who, opts, objects, wheres, false, NULL, 0, count, res, err);
 }
 
