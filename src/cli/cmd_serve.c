@@ -10,6 +10,7 @@
  * port: scripts read the URL from that line). */
 #include "cli/cli.h"
 #include "http/http.h"
+#include "peer/peer.h"
 #include "node/node.h"
 
 #include <signal.h>
@@ -26,6 +27,7 @@ int cmd_serve(int argc, char **argv, const cli_ctx *ctx)
     dt_err err = {0};
     node *n = NULL;
     http_server *srv = NULL;
+    peer_loop *loop = NULL;
     sigset_t set;
     int sig = 0;
     if (cli_wants_help(argc, argv, usage))
@@ -56,6 +58,14 @@ int cmd_serve(int argc, char **argv, const cli_ctx *ctx)
         node_close(n);
         return cli_error(&err);
     }
+    /* the sync loop pulls from every peer each [sync] interval seconds
+     * (0: off); a failing peer is reported and marked, the server goes on */
+    if (node_conf(n)->sync_interval > 0 &&
+        peer_loop_start(n, node_conf(n)->sync_interval, stderr, &loop, &err) != DT_OK) {
+        http_server_stop(srv, 1000);
+        node_close(n);
+        return cli_error(&err);
+    }
     printf("%s/taxii2/\n", http_server_url(srv));
     fflush(stdout);
     fprintf(stderr, "detente: serving TAXII 2.1 at %s/taxii2/ (API root /%s/)\n",
@@ -67,6 +77,8 @@ int cmd_serve(int argc, char **argv, const cli_ctx *ctx)
             break;
     }
     fprintf(stderr, "detente: signal %d: finishing requests in flight, then stopping\n", sig);
+    if (loop != NULL)
+        peer_loop_stop(loop);
     http_server_stop(srv, 10000);
     node_close(n);
     fprintf(stderr, "detente: stopped\n");

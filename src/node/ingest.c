@@ -166,12 +166,14 @@ static void prepare_one(node *n, const node_principal *who, const node_ingest_op
     if (sig.present) {
         memcpy(pr->signer, sig.signer, sizeof pr->signer);
         pr->has_signer = true;
+    } else if (is_builtin_extension(so->json)) {
+        /* the same unsigned constant on every node, so peers' copies agree */
     } else if (opts->sign && who->kind != NODE_PRINCIPAL_PEER) {
         if (node_object_sign_jcs(so->json, n->identity_id, n->sk, scratch, &e) != DT_OK)
             goto reject;
         snprintf(pr->signer, sizeof pr->signer, "%s", n->identity_id);
         pr->has_signer = true;
-    } else if (!opts->allow_unsigned && !is_builtin_extension(so->json)) {
+    } else if (!opts->allow_unsigned) {
         dt_fail(&e, DT_ESIG, "extensions",
                 "the object is not signed, and this source is not allowed to send unsigned "
                 "objects");

@@ -39,7 +39,9 @@ expect_rc 0 "$bin" key show
 grep -q "fingerprint" "$tmp/out" || fail "key show text"; ok
 
 # ---- verify-signature
-"$bin" export >"$tmp/all.json"
+# everything but detente's extension-definition, the one object every node
+# holds unsigned (the same constant everywhere)
+"$bin" export | python3 -c 'import json,sys; b=json.load(sys.stdin); b["objects"]=[o for o in b["objects"] if o["type"]!="extension-definition"]; json.dump(b,sys.stdout)' >"$tmp/all.json"
 expect_rc 0 "$bin" verify-signature "$tmp/all.json" --key "$key"
 grep -q " 0 bad, 0 unsigned" "$tmp/out" || fail "export should verify: $(tail -1 "$tmp/out")"; ok
 # an object edited after signing, and the same object with keys re-ordered
