@@ -26,6 +26,30 @@ static match_set *fuzz_set(void)
         match_set_add_indicator(s, v[i][1], &ind, NULL);
         match_set_add_value(s, ind, t, v[i][1], strlen(v[i][1]), NULL);
     }
+    /* patterns kept whole, so building a record's SCOs and evaluating
+     * them is fuzzed too */
+    static const char *const pats[] = {
+        "[network-traffic:dst_port = 4444 AND network-traffic:dst_ref.value = '198.51.100.7']",
+        "[domain-name:value LIKE '%.badcdn.example'] OR [file:name = 'x.exe']",
+        ("[x509-certificate:hashes.MD5 != 'd41d8cd98f00b204e9800998ecf8427e' AND "
+         "email-addr:value MATCHES '^a']"),
+    };
+    for (size_t i = 0; i < sizeof pats / sizeof pats[0]; i++) {
+        pattern *p = NULL;
+        uint32_t ind;
+        const char *types[8];
+        uint32_t bits = 0;
+        if (pattern_parse(pats[i], strlen(pats[i]), &p, NULL) != DT_OK)
+            continue;
+        size_t nt = pattern_object_types(p, types, 8);
+        for (size_t k = 0; k < nt && k < 8; k++)
+            bits |= match_sco_bit(types[k]);
+        if (match_set_add_indicator(s, pats[i], &ind, NULL) != DT_OK) {
+            pattern_free(p);
+            continue;
+        }
+        match_set_pattern_take(s, ind, p, bits, NULL);
+    }
     match_set_compile(s, NULL);
     return s;
 }
