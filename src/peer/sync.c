@@ -46,7 +46,12 @@ typedef struct ctx {
     size_t seen_count;
     json_t *tombs;         /* tombstone leaves read by the entries pass */
     void *frontier;        /* verified frontier to keep after the pass */
+    json_t *records;       /* [index, leaf hash, id, modified] of each entry read */
 } ctx;
+
+static dt_status locate_change(ctx *x, uint64_t kept_size, char *out, size_t cap);
+
+#define ENTRIES_PAGE 1000 /* ledger entries per request */
 
 static bool seen_has(const ctx *x, const uint8_t h[32]);
 
@@ -207,9 +212,16 @@ static dt_status fetch_head(ctx *x, dt_err *err)
                                "second", text_json(x->head_json));
         if (ev != NULL && proof_text[0])
             json_object_set_new(ev, "consistency", text_json(proof_text));
+        char reason[512], where_changed[300] = "";
+        if (v != PEER_CHECK_BAD_SIGNATURE && have_old)
+            locate_change(x, old.tree_size, where_changed, sizeof where_changed);
+        snprintf(reason, sizeof reason, "%s%s%s", peer_verdict_text(v),
+                 where_changed[0] ? "; " : "", where_changed);
+        if (ev != NULL && where_changed[0])
+            json_object_set_new(ev, "changed_entry", json_string(where_changed));
         return fail_check(x, v == PEER_CHECK_BAD_SIGNATURE ? "bad-sth-signature"
                                                             : "inconsistent-sth",
-                          peer_verdict_text(v), ev, err);
+                          reason, ev, err);
     }
     if (!have_old || fresh.tree_size != old.tree_size || fresh.timestamp != old.timestamp) {
         rc = peer_sth_put(x->s, x->cfg.name, &fresh, err);
@@ -642,6 +654,61 @@ static dt_status pull_collection(ctx *x, const char *remote, dt_err *err)
     }
 }
 
+/* After a head that does not extend the kept one: compare the entries the
+ * peer serves now with the ones remembered from earlier passes
+ * (peer-leaf/<name>/<index>), page by page from the start, and name the
+ * first entry that was removed or changed. Best effort: a peer that stops
+ * serving entries leaves only the conflicting heads as evidence. */
+static dt_status locate_change(ctx *x, uint64_t kept_size, char *out, size_t cap)
+{
+    uint64_t at = 0;
+    out[0] = '\0';
+    while (at < kept_size) {
+        char url[160];
+        uint64_t end = at + ENTRIES_PAGE - 1 < kept_size - 1 ? at + ENTRIES_PAGE - 1 : kept_size - 1;
+        taxii_reply rep;
+        dt_err e = {0};
+        json_t *j, *list;
+        snprintf(url, sizeof url, "/detente/v1/ledger/entries?start=%llu&end=%llu",
+                 (unsigned long long)at, (unsigned long long)end);
+        taxii_reply_init(&rep);
+        dt_status rc = get(x, url, JSON_MEDIA, NULL, &rep, &e);
+        j = rc == DT_OK ? json_loadb(rep.body.data, rep.body.len, 0, NULL) : NULL;
+        taxii_reply_release(&rep);
+        list = json_object_get(j, "entries");
+        for (uint64_t i = at; i <= end; i++) {
+            char key[PEER_NAME_MAX + 48], *was = NULL, hb[48] = "", wid[200] = "", wmod[64] = "";
+            snprintf(key, sizeof key, "peer-leaf/%s/%016llu", x->cfg.name, (unsigned long long)i);
+            if (store_kv_get(x->s, NULL, key, &was, NULL) != DT_OK || was == NULL) {
+                dt_free(was);
+                continue; /* not remembered (read before this node kept entries) */
+            }
+            sscanf(was, "%47s %199s %63s", hb, wid, wmod);
+            dt_free(was);
+            const char *b = json_string_value(json_object_get(json_array_get(list, i - at),
+                                                              "leaf_input"));
+            uint8_t leaf[8192], h[32];
+            size_t n = 0;
+            char now[48] = "";
+            if (b != NULL && dt_base64_decode(b, strlen(b), leaf, sizeof leaf, &n)) {
+                ledger_hash_leaf(leaf, n, h);
+                dt_base64_encode(h, 32, now);
+            }
+            if (strcmp(now, hb) != 0) {
+                snprintf(out, cap, "entry %llu (%s, version %s) was %s",
+                         (unsigned long long)i, wid, wmod,
+                         b == NULL ? "removed: the peer no longer serves it"
+                                   : "changed: the peer now serves another leaf there");
+                json_decref(j);
+                return DT_OK;
+            }
+        }
+        json_decref(j);
+        at = end + 1;
+    }
+    return DT_OK;
+}
+
 /* ---- one pass over the peer's ledger entries ----
  * For a large pull, one inclusion proof per version costs a round trip
  * each. Instead the pass reads the leaves appended since the last verified
@@ -656,8 +723,6 @@ static dt_status pull_collection(ctx *x, const char *remote, dt_err *err)
  * the versions it names here too, and our own ledger records a tombstone,
  * so nodes pulling from us follow). A peer without the entries endpoint
  * gets an inclusion proof per version, and its deletions do not travel. */
-
-#define ENTRIES_PAGE 1000
 
 typedef struct frontier {
     uint64_t size;
@@ -735,6 +800,19 @@ static dt_status frontier_save(ctx *x, const frontier *f, dt_err *err)
     rc = store_begin(x->s, &t, err);
     if (rc == DT_OK) {
         rc = store_kv_put(t, key, text, err);
+        size_t i;
+        json_t *r;
+        json_array_foreach(x->records, i, r) {
+            char k[PEER_NAME_MAX + 48], v[512];
+            if (rc != DT_OK)
+                break;
+            snprintf(k, sizeof k, "peer-leaf/%s/%016llu", x->cfg.name,
+                     (unsigned long long)json_integer_value(json_array_get(r, 0)));
+            snprintf(v, sizeof v, "%s %s %s", json_string_value(json_array_get(r, 1)),
+                     json_string_value(json_array_get(r, 2)),
+                     json_string_value(json_array_get(r, 3)));
+            rc = store_kv_put(t, k, v, err);
+        }
         if (rc == DT_OK)
             rc = store_commit(t, err);
         else
@@ -815,6 +893,24 @@ static dt_status entries_pass(ctx *x, dt_err *err)
                 return dt_fail(err, DT_EINVALID, url, "entries[%zu]: bad leaf_input", i);
             }
             ledger_hash_leaf(leaf, n, h);
+            {
+                /* remembered, so that a later rewrite can be pinned to its entry */
+                json_t *lj = json_loadb((const char *)leaf, n, 0, NULL);
+                char hb[48];
+                dt_base64_encode(h, 32, hb);
+                if (x->records == NULL)
+                    x->records = json_array();
+                json_array_append_new(
+                    x->records,
+                    json_pack("[I, s, s, s]", (json_int_t)f.size, hb,
+                              json_string_value(json_object_get(lj, "id"))
+                                  ? json_string_value(json_object_get(lj, "id"))
+                                  : "",
+                              json_string_value(json_object_get(lj, "modified"))
+                                  ? json_string_value(json_object_get(lj, "modified"))
+                                  : ""));
+                json_decref(lj);
+            }
             if (has_bytes(leaf, n, "\"tombstone\":true")) {
                 json_t *tomb = json_loadb((const char *)leaf, n, 0, NULL);
                 if (json_is_object(tomb) && json_is_true(json_object_get(tomb, "tombstone"))) {
@@ -1129,6 +1225,7 @@ dt_status peer_sync(node *n, const char *name, const peer_sync_opts *opts, peer_
     dt_free(x.seen);
     dt_free(x.frontier);
     json_decref(x.tombs);
+    json_decref(x.records);
     /* record the pass (a check failure already wrote the suspect state) */
     if (peer_state_get(x.s, name, &st, NULL) == DT_OK) {
         if (rc == DT_OK) {
