@@ -138,20 +138,21 @@ static dt_status config_set(node_config *c, const char *section, const char *key
     return dt_fail(err, DT_EINVALID, where, "unknown setting [%s] %s", section, key);
 }
 
-dt_status node_config_load(const char *home, node_config *out, dt_err *err)
+dt_status node_config_parse(const char *text, size_t len, const char *path, node_config *out,
+                            dt_err *err)
 {
-    char path[NODE_PATH_MAX + 32], section[64] = "", where[NODE_PATH_MAX + 64];
-    char *text = NULL, *line, *next;
-    size_t len;
+    char section[64] = "", where[NODE_PATH_MAX + 64];
+    char *copy, *line, *next;
     unsigned lineno = 0;
-    dt_status rc;
+    dt_status rc = DT_OK;
 
     node_config_default(out);
-    snprintf(path, sizeof path, "%s/detente.conf", home);
-    rc = dt_file_read(path, 1 << 20, &text, &len, err);
-    if (rc != DT_OK)
-        return rc;
-    for (line = text; line != NULL && *line != '\0'; line = next) {
+    if (memchr(text, '\0', len) != NULL)
+        return dt_fail(err, DT_EINVALID, path, "the configuration holds a NUL byte");
+    copy = dt_strndup(text, len);
+    if (copy == NULL)
+        return dt_fail(err, DT_ENOMEM, path, "out of memory");
+    for (line = copy; line != NULL && *line != '\0'; line = next) {
         next = strchr(line, '\n');
         if (next != NULL)
             *next++ = '\0';
@@ -180,6 +181,22 @@ dt_status node_config_load(const char *home, node_config *out, dt_err *err)
         if (rc != DT_OK)
             break;
     }
+    dt_free(copy);
+    return rc;
+}
+
+dt_status node_config_load(const char *home, node_config *out, dt_err *err)
+{
+    char path[NODE_PATH_MAX + 32];
+    char *text = NULL;
+    size_t len;
+    dt_status rc;
+
+    node_config_default(out);
+    snprintf(path, sizeof path, "%s/detente.conf", home);
+    rc = dt_file_read(path, 1 << 20, &text, &len, err);
+    if (rc == DT_OK)
+        rc = node_config_parse(text, len, path, out, err);
     dt_free(text);
     return rc;
 }

@@ -68,6 +68,9 @@ void node_config_default(node_config *c);
 /* Read home/detente.conf over the defaults. Unknown keys are an error
  * naming the file, line and key (a typo must not silently do nothing). */
 dt_status node_config_load(const char *home, node_config *out, dt_err *err);
+/* The same over a text in memory; path names it in messages. */
+dt_status node_config_parse(const char *text, size_t len, const char *path, node_config *out,
+                            dt_err *err);
 
 typedef struct node node;
 
