@@ -68,10 +68,14 @@ node_tlp node_object_marking(const json_t *obj, node_tlp default_level)
  * A selector is a path of property names and [n] list indexes, joined by
  * '.', e.g. "description", "labels.[1]", "kill_chain_phases.[0].phase_name".
  * Every selector of a granular marking above the requester's clearance has
- * its target removed. Removal is done in two passes: targets are replaced by
- * JSON null (STIX forbids null values, so no real content is null), then
- * nulls are swept out, which keeps list indexes of other selectors stable
- * while they are resolved. */
+ * its target removed. Removal is done in passes: targets are replaced by
+ * JSON null (STIX forbids null values, so no real content is null), which
+ * keeps list indexes of other selectors stable while they are resolved;
+ * lists left with nothing but nulls become null themselves (STIX forbids
+ * empty lists too); the selectors of the granular markings that stay are
+ * rewritten to the positions their targets will have, or dropped with
+ * their target; then nulls are swept out. The copy stays valid STIX: every
+ * selector left still names what it named before. */
 
 static json_t *select_parent(json_t *obj, const char *sel, char *last, size_t last_cap,
                              size_t *index, bool *is_index)
@@ -115,6 +119,108 @@ static json_t *select_parent(json_t *obj, const char *sel, char *last, size_t la
         if (cur == NULL)
             return NULL;
         p = dot + 1;
+    }
+}
+
+/* Lists whose every element was removed become null (bottom up).
+ * Returns whether v itself is now to be removed. */
+static bool collapse_lists(json_t *v)
+{
+    if (json_is_object(v)) {
+        const char *key;
+        json_t *val;
+        void *tmp;
+        json_object_foreach_safe(v, tmp, key, val) {
+            if (collapse_lists(val))
+                json_object_set_new(v, key, json_null());
+        }
+        return false;
+    }
+    if (json_is_array(v)) {
+        bool all_null = json_array_size(v) > 0;
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            json_t *e = json_array_get(v, i);
+            if (collapse_lists(e))
+                json_array_set_new(v, i, json_null());
+            all_null &= json_is_null(json_array_get(v, i));
+        }
+        return all_null;
+    }
+    return false;
+}
+
+/* The selector sel, resolved over obj with removed targets still null, as
+ * it reads once the nulls are swept (list indexes shifted down). False when
+ * its target, or anything on the way, is removed or missing. */
+static bool selector_after_sweep(const json_t *obj, const char *sel, dt_buf *out)
+{
+    const json_t *cur = obj;
+    const char *p = sel;
+    char tok[256];
+    for (;;) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        if (n == 0 || n >= sizeof tok)
+            return false;
+        memcpy(tok, p, n);
+        tok[n] = '\0';
+        if (tok[0] == '[' && n >= 3 && tok[n - 1] == ']') {
+            size_t k = 0, kept = 0;
+            for (size_t j = 1; j + 1 < n; j++) {
+                if (tok[j] < '0' || tok[j] > '9' || k > 100000000)
+                    return false;
+                k = k * 10 + (size_t)(tok[j] - '0');
+            }
+            if (!json_is_array(cur) || k >= json_array_size(cur))
+                return false;
+            for (size_t j = 0; j < k; j++)
+                kept += !json_is_null(json_array_get(cur, j));
+            cur = json_array_get(cur, k);
+            if (dt_buf_printf(out, NULL, "%s[%zu]", out->len ? "." : "", kept) != DT_OK)
+                return false;
+        } else {
+            if (!json_is_object(cur))
+                return false;
+            cur = json_object_get(cur, tok);
+            if (dt_buf_printf(out, NULL, "%s%s", out->len ? "." : "", tok) != DT_OK)
+                return false;
+        }
+        if (cur == NULL || json_is_null(cur))
+            return false;
+        if (dot == NULL)
+            return true;
+        p = dot + 1;
+    }
+}
+
+/* Rewrite the selectors of the granular markings that stay; a marking
+ * left with no selector goes too. */
+static void rewrite_selectors(json_t *obj, json_t *gms)
+{
+    size_t i;
+    json_t *gm;
+    json_array_foreach(gms, i, gm) {
+        json_t *sels = json_object_get(gm, "selectors"), *fresh, *sel;
+        size_t k;
+        if (!json_is_object(gm) || !json_is_array(sels))
+            continue;
+        fresh = json_array();
+        if (fresh == NULL)
+            continue;
+        json_array_foreach(sels, k, sel) {
+            dt_buf b;
+            const char *s = json_string_value(sel);
+            dt_buf_init(&b, 4096);
+            if (s != NULL && selector_after_sweep(obj, s, &b) && dt_buf_putc(&b, '\0', NULL) == DT_OK)
+                json_array_append_new(fresh, json_string(b.data));
+            dt_buf_release(&b);
+        }
+        if (json_array_size(fresh) == 0) {
+            json_decref(fresh);
+            json_array_set_new(gms, i, json_null());
+        } else {
+            json_object_set_new(gm, "selectors", fresh);
+        }
     }
 }
 
@@ -177,6 +283,10 @@ bool node_object_redact(json_t *obj, node_tlp clearance)
     }
     if (!any)
         return false;
+    (void)collapse_lists(obj); /* obj is an object: it never collapses itself */
+    gms = json_object_get(obj, "granular_markings");
+    if (json_is_array(gms))
+        rewrite_selectors(obj, gms);
     sweep_nulls(obj);
     gms = json_object_get(obj, "granular_markings");
     if (json_is_array(gms) && json_array_size(gms) == 0)
