@@ -174,7 +174,10 @@ dt_status node_query(node *n, const node_principal *who, const store_query *q, s
 
 /* Delete an object (all versions, or one): its content is erased and a
  * signed tombstone leaf is appended to the ledger. Needs write permission.
- * *count gets the number of versions erased (0: DT_ENOTFOUND). */
+ * Only versions who may read are deleted (one tombstone each); the
+ * operator's delete of all versions is one tombstone. *count gets the
+ * number of versions erased (0: DT_ENOTFOUND, also when every version is
+ * above who's clearance, so that a writer learns nothing it may not read). */
 dt_status node_delete(node *n, const node_principal *who, const char *collection, const char *id,
                       const char *modified, size_t *count, dt_err *err);
 

@@ -89,6 +89,22 @@ static dt_status redact_row(store_row *r, node_tlp clearance, dt_err *err)
     return rc;
 }
 
+/* Narrow q to the rows who may see: at most its clearance and, for a
+ * peer, the relay rule. */
+static void limit_query(node *n, const node_principal *who, store_query *q)
+{
+    node_tlp limit = clearance(who);
+    if (q->max_marking < 0 || q->max_marking > (int)limit)
+        q->max_marking = (int)limit;
+    /* TLP between parties: AMBER and AMBER+STRICT that this node received
+     * from others (signed by someone else) are never relayed to a peer. */
+    if (who->kind == NODE_PRINCIPAL_PEER) {
+        q->foreign_limit = true;
+        q->max_marking_foreign = NODE_TLP_GREEN;
+        q->own_signer = n->identity_id;
+    }
+}
+
 dt_status node_query(node *n, const node_principal *who, const store_query *q, store_page *out,
                      dt_err *err)
 {
@@ -100,15 +116,7 @@ dt_status node_query(node *n, const node_principal *who, const store_query *q, s
     rc = node_access(n, who, q->collection, STORE_PERM_READ, err);
     if (rc != DT_OK)
         return rc;
-    if (mine.max_marking < 0 || mine.max_marking > (int)limit)
-        mine.max_marking = (int)limit;
-    /* TLP between parties: AMBER and AMBER+STRICT that this node received
-     * from others (signed by someone else) are never relayed to a peer. */
-    if (who->kind == NODE_PRINCIPAL_PEER) {
-        mine.foreign_limit = true;
-        mine.max_marking_foreign = NODE_TLP_GREEN;
-        mine.own_signer = n->identity_id;
-    }
+    limit_query(n, who, &mine);
     if (mine.limit == 0 || mine.limit > STORE_MAX_PAGE)
         mine.limit = n->conf.page_default;
     rc = store_query_page(n->st, &mine, out, err);
@@ -155,34 +163,74 @@ static dt_status tombstone_leaf(node *n, const char *id, const char *modified, d
     return rc;
 }
 
+/* Erase one version (modified NULL: all) and ledger its tombstone. */
+static dt_status erase_one(node *n, store_txn *t, const char *collection, const char *id,
+                           const char *modified, size_t *count, dt_err *err)
+{
+    dt_buf leaf;
+    uint64_t index;
+    uint8_t hash[32];
+    dt_status rc;
+    *count = 0;
+    dt_buf_init(&leaf, 1 << 16);
+    rc = store_erase(t, collection, id, modified, count, err);
+    if (rc == DT_OK && *count > 0)
+        rc = tombstone_leaf(n, id, modified, &leaf, err);
+    if (rc == DT_OK && *count > 0)
+        rc = ledger_append(t, leaf.data, leaf.len, &index, hash, err);
+    dt_buf_release(&leaf);
+    return rc;
+}
+
 dt_status node_delete(node *n, const node_principal *who, const char *collection, const char *id,
                       const char *modified, size_t *count, dt_err *err)
 {
+    const char *ids[1] = {id}, *at[1] = {modified};
+    store_query q = {.collection = collection, .ids = ids, .id_count = 1,
+                     .versions = modified ? STORE_VER_AT : STORE_VER_ALL,
+                     .at = modified ? at : NULL, .at_count = modified ? 1 : 0,
+                     .max_marking = -1, .limit = STORE_MAX_PAGE};
+    store_page page = {0};
     store_txn *t = NULL;
-    dt_buf leaf;
     dt_status rc;
-    uint64_t index;
-    uint8_t hash[32];
 
     *count = 0;
     rc = node_access(n, who, collection, STORE_PERM_WRITE, err);
     if (rc != DT_OK)
         return rc;
+    /* A writer deletes only what it may read: a version above its clearance
+     * (or, for a peer, not ours to relay) is neither erased nor admitted to
+     * exist. The operator's delete of a whole object is one tombstone. */
+    if (who->kind != NODE_PRINCIPAL_LOCAL) {
+        limit_query(n, who, &q);
+        rc = store_query_page(n->st, &q, &page, err);
+        if (rc != DT_OK)
+            return rc;
+        if (page.count == 0) {
+            store_page_release(&page);
+            return dt_fail(err, DT_ENOTFOUND, id, "no such object in collection %s", collection);
+        }
+    }
     rc = store_begin(n->st, &t, err);
-    if (rc != DT_OK)
+    if (rc != DT_OK) {
+        store_page_release(&page);
         return rc;
-    dt_buf_init(&leaf, 1 << 16);
-    rc = store_erase(t, collection, id, modified, count, err);
+    }
+    if (who->kind == NODE_PRINCIPAL_LOCAL) {
+        rc = erase_one(n, t, collection, id, modified, count, err);
+    } else {
+        for (size_t i = 0; rc == DT_OK && i < page.count; i++) {
+            size_t k = 0;
+            rc = erase_one(n, t, collection, id, page.rows[i].modified, &k, err);
+            *count += k;
+        }
+    }
     if (rc == DT_OK && *count == 0)
         rc = dt_fail(err, DT_ENOTFOUND, id, "no such object in collection %s", collection);
-    if (rc == DT_OK)
-        rc = tombstone_leaf(n, id, modified, &leaf, err);
-    if (rc == DT_OK)
-        rc = ledger_append(t, leaf.data, leaf.len, &index, hash, err);
     if (rc == DT_OK)
         rc = store_commit(t, err);
     else
         store_rollback(t);
-    dt_buf_release(&leaf);
+    store_page_release(&page);
     return rc;
 }
