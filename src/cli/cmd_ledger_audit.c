@@ -146,16 +146,21 @@ static dt_status check_sample(audit *a, const ledger_sth *s, size_t sample, dt_e
         taxii_reply_release(&r);
         json_t *list = json_object_get(j, "entries");
         const char *b64 = json_string_value(json_object_get(json_array_get(list, 0), "leaf_input"));
+        /* the leaf of an object we may not read comes as its hash only */
+        const char *lh = json_string_value(json_object_get(json_array_get(list, 0), "leaf_hash"));
         size_t blen = b64 ? strlen(b64) : 0, n = 0;
         uint8_t *leaf = dt_malloc(blen + 1), h[32];
         bool decoded = leaf != NULL && b64 != NULL && json_array_size(list) == 1 &&
                        dt_base64_decode(b64, blen, leaf, blen + 1, &n);
         if (decoded)
             ledger_hash_leaf(leaf, n, h);
+        else if (b64 == NULL && lh != NULL && json_array_size(list) == 1)
+            decoded = dt_base64_decode(lh, strlen(lh), h, sizeof h, &n) && n == 32;
         dt_free(leaf);
         json_decref(j);
         if (!decoded) {
-            line(a, false, "entry %" PRIu64 ": not one entry with a base64 leaf_input", i);
+            line(a, false, "entry %" PRIu64 ": not one entry with a base64 leaf_input or leaf_hash",
+                 i);
             continue;
         }
         url_b64(h, enc, sizeof enc);

@@ -8,7 +8,7 @@
  *   GET ledger/proof/inclusion?id=ID[&version=V][&tree_size=N]
  *                                                   {leaf_index, audit_path}
  *   GET ledger/proof/consistency?first=M&second=N   {consistency}
- *   GET ledger/entries?start=A&end=B                {entries: [{leaf_input}]}
+ *   GET ledger/entries?start=A&end=B                {entries: [{leaf_input} or {leaf_hash}]}
  *   GET key                                         the node key and its rotations
  *
  * A head is issued lazily (node_sth_current): asking for one signs a new
@@ -19,8 +19,11 @@
  * hashes and public keys. Leaf bytes (leaf_input) hold an object's id,
  * version, signer, date added and content hash, never its content; they are
  * shown to anonymous requesters too, because a verifier needs them to
- * recompute the root. Issue 9 will show the leaves of objects above the
- * requester's clearance as their hashes only: entry_json is that one place.
+ * recompute the root. The leaf of an object version (or a tombstone) the
+ * requester may not read (node_leaf_visible: above its clearance, in a
+ * collection it may not read, or another party's AMBER for a peer) is
+ * shown as its hash only, {"leaf_hash": b64}: the root can still be
+ * recomputed and every proof still verifies, but no id is disclosed.
  * Proofs by object id go through node_ledger_find, i.e. the one door out: a
  * version the requester may not read is "not found". */
 #include "http/api.h"
@@ -130,14 +133,23 @@ dt_status http_api_ledger_consistency(node *n, const http_api_request *rq,
     return rc;
 }
 
-/* One entry's JSON. TODO(#9): for an object leaf above who's clearance,
- * answer {"leaf_hash": b64} instead of the leaf bytes. */
-static dt_status entry_json(const node_principal *who, const char *leaf, size_t len, dt_buf *out,
-                            dt_err *err)
+/* One entry's JSON: the leaf bytes, or only their hash when who may not
+ * see the object the leaf names. */
+static dt_status entry_json(node *n, const node_principal *who, const uint8_t hash[32],
+                            const char *leaf, size_t len, dt_buf *out, dt_err *err)
 {
-    (void)who;
-    char *b64 = dt_malloc(dt_base64_len(len));
-    dt_status rc;
+    node_principal anon = {.kind = NODE_PRINCIPAL_ANONYMOUS};
+    bool visible = false;
+    char *b64;
+    dt_status rc = node_leaf_visible(n, who ? who : &anon, leaf, len, &visible, err);
+    if (rc != DT_OK)
+        return rc;
+    if (!visible) {
+        char h64[48];
+        dt_base64_encode(hash, 32, h64);
+        return dt_buf_printf(out, err, "{\"leaf_hash\":\"%s\"}", h64);
+    }
+    b64 = dt_malloc(dt_base64_len(len));
     if (b64 == NULL)
         return dt_fail(err, DT_ENOMEM, "ledger/entries", "out of memory");
     dt_base64_encode((const uint8_t *)leaf, len, b64);
@@ -181,7 +193,7 @@ dt_status http_api_ledger_entries(node *n, const http_api_request *rq, http_api_
         if (rc == DT_OK && i > start)
             rc = dt_buf_putc(&rs->body, ',', err);
         if (rc == DT_OK)
-            rc = entry_json(rq->who, leaf, len, &rs->body, err);
+            rc = entry_json(n, rq->who, h, leaf, len, &rs->body, err);
         dt_free(leaf);
     }
     if (rc == DT_OK)

@@ -161,6 +161,14 @@ void node_ingest_result_release(node_ingest_result *res);
 
 /* ---- the door out ---- */
 
+/* Whether who may see a ledger leaf's bytes (GET ledger/entries): the
+ * leaf of an object version, or a tombstone, only when who may read that
+ * version (a tombstone of all versions: any of them, deleted ones
+ * included) in some collection; leaves that name no object (key
+ * rotations) always. Others get the leaf's hash only. */
+dt_status node_leaf_visible(node *n, const node_principal *who, const char *leaf, size_t len,
+                            bool *visible, dt_err *err);
+
 /* Check who may read (or write) collection: DT_OK, DT_ENOTFOUND for a
  * collection that does not exist, DT_EDENIED when it exists but who lacks
  * the permission. */

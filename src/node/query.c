@@ -135,6 +135,52 @@ dt_status node_query(node *n, const node_principal *who, const store_query *q, s
     return rc;
 }
 
+dt_status node_leaf_visible(node *n, const node_principal *who, const char *leaf, size_t len,
+                            bool *visible, dt_err *err)
+{
+    store_collection *cols = NULL;
+    size_t ncols = 0;
+    json_t *j;
+    const char *id, *modified;
+    dt_status rc = DT_OK;
+
+    *visible = true;
+    if (who->kind == NODE_PRINCIPAL_LOCAL)
+        return DT_OK;
+    j = json_loadb(leaf, len, 0, NULL);
+    id = json_string_value(json_object_get(j, "id"));
+    modified = json_string_value(json_object_get(j, "modified"));
+    if (id == NULL) { /* key rotations and other leaves that name no object */
+        json_decref(j);
+        return DT_OK;
+    }
+    *visible = false;
+    rc = store_collection_list(n->st, &cols, &ncols, err);
+    for (size_t c = 0; rc == DT_OK && c < ncols && !*visible; c++) {
+        /* a tombstone of every version ("all") is seen by whoever may read one */
+        bool one = modified != NULL && strcmp(modified, "all") != 0;
+        const char *ids[1] = {id}, *at[1] = {modified};
+        store_query q = {.collection = cols[c].id, .ids = ids, .id_count = 1,
+                         .versions = one ? STORE_VER_AT : STORE_VER_ALL, .at = one ? at : NULL,
+                         .at_count = one ? 1 : 0, .max_marking = -1, .limit = 1,
+                         .include_deleted = true};
+        store_page page;
+        dt_err e = {0};
+        dt_status qr = node_query(n, who, &q, &page, &e);
+        if (qr == DT_EDENIED || qr == DT_ENOTFOUND)
+            continue;
+        if (qr != DT_OK) {
+            rc = dt_fail(err, qr, e.where, "%s", e.msg);
+            break;
+        }
+        *visible = page.count > 0;
+        store_page_release(&page);
+    }
+    dt_free(cols);
+    json_decref(j);
+    return rc;
+}
+
 /* A signed tombstone leaf: JCS of {deleted, id, modified, signature,
  * signer, tombstone}; the signature is over the same object without it. */
 static dt_status tombstone_leaf(node *n, const char *id, const char *modified, dt_buf *out,
