@@ -49,7 +49,7 @@ echo "pw-u-none-long" | dt user add u-none --password-stdin --max-marking red >/
 python3 "$DETENTE_SRC/tests/integration/marking_matrix.py" gen "$WORK"
 dt import --collection intel "$WORK/ours.jsonl" >/dev/null
 other import "$WORK/theirs.jsonl" >/dev/null
-other export >"$WORK/theirs-signed.json"
+other export --type indicator >"$WORK/theirs-signed.json"
 dt import --collection intel "$WORK/theirs-signed.json" >/dev/null
 
 # the operator: export serves everything, signed
