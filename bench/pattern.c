@@ -148,8 +148,8 @@ static const char *complex_patterns[] = {
     "[url:value MATCHES '^http://a4[0-9]{2}\\\\.example/p/[0-9]+7$']",
     "[file:name LIKE '%.exe' AND file:size > 99000]",
     "[network-traffic:dst_port IN (22, 23, 3389) OR network-traffic:protocols[*] = 'udp']",
-    "([domain-name:value = 'a17.example'] FOLLOWEDBY [url:value LIKE 'http://a18.example/%']) "
-    "WITHIN 60 SECONDS",
+    ("([domain-name:value = 'a17.example'] FOLLOWEDBY [url:value LIKE 'http://a18.example/%']) "
+     "WITHIN 60 SECONDS"),
     "[url:value LIKE 'http://a42.example/%'] REPEATS 3 TIMES WITHIN 10000 SECONDS",
     "[file:name = 'setup.exe'] START t'2020-01-01T00:10:00Z' STOP t'2020-01-01T00:20:00Z'",
     "[domain-name:value = 'nowhere.example'] OR [ipv4-addr:value = '198.51.100.1']",
