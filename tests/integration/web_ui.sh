@@ -21,6 +21,7 @@ printf '{"type":"bundle","id":"bundle--%s","objects":[%s,%s]}' "$(cat /proc/sys/
     "$(claim 'Clear web-ui claim' 198.51.100.71 $CLEAR)" "$(claim 'Amber web-ui claim' 198.51.100.72 $AMBER)" \
     >"$WORK/claims.json"
 dt import --collection intel "$WORK/claims.json" >/dev/null
+dt peer add cert-b http://127.0.0.1:9/taxii2/ --key "$(cat "$HOME_DIR/key.public")" >/dev/null 2>&1
 server_start
 UI=$BASE/ui
 
@@ -81,6 +82,7 @@ else
         has bob 'Signed in as <strong id="session-user">token' && ok "signed in from the fragment" ||
             fail "bob not signed in"
         has bob '<code>intel</code>' && ok "collections listed" || fail "no collections on bob's page"
+        has bob '<td>cert-b</td>' && ok "peers listed" || fail "no peer on bob's page"
         has bob "$TOKEN" && fail "the token is in the page"
     fi
     if dom eve "#token=$EVE_TOKEN"; then
@@ -92,6 +94,11 @@ else
         has anon 'Not signed in' && ok "anonymous view" || fail "anonymous page not loaded: $(head -c 300 "$WORK/anon.html")"
         has anon 'web-ui claim\|198\.51\.100\.7' && fail "an anonymous visitor sees a claim" ||
             ok "an anonymous visitor sees no claim"
+        has anon 'cert-b' && fail "an anonymous visitor sees the peers"
+    fi
+    if dom bad "#token=not-a-token"; then
+        has bad 'Sign-in failed' && has bad 'Not signed in\|id="login"' && ok "a bad token is refused" ||
+            fail "no refusal for a bad token"
     fi
 fi
 

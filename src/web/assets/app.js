@@ -147,7 +147,7 @@
     $('node-title').textContent = '';
     try {
       const d = await get('/taxii2/', true);
-      $('node-title').textContent = d.title || '';
+      $('node-title').textContent = (d.title || '').replace(/^detente\s+/i, '');
       const root = d.default || (d.api_roots || [])[0];
       if (!root) return fill(tbody, [], 'This node lists no API root.');
       st.apiRoot = new URL(root, location.href).pathname.replace(/\/?$/, '/');
@@ -214,9 +214,9 @@
         e.why, e.source ? named(e.source) : null, e.time]), 'No evidence on this claim yet.');
       const o = st.objects.get(id);
       $('detail-object').textContent = o ? JSON.stringify(o, null, 2) : 'Not readable through TAXII with your credentials.';
-      sec.hidden = false;
-      $('detail-h').focus();
-      sec.scrollIntoView({ block: 'start' });
+      history.replaceState(null, '', location.pathname + location.search + '#claim=' + encodeURIComponent(id));
+      if (!sec.open) sec.showModal();
+      $('detail-close').focus();
     } catch (e) { notice('Could not load ' + id + ': ' + e.message); }
   }
 
@@ -253,7 +253,7 @@
     $('login').hidden = !!auth();
     $('session').hidden = !auth();
     $('session-user').textContent = user || '';
-    $('detail').hidden = true;
+    if ($('detail').open) $('detail').close();
     st.objects.clear();
     notice('Loading…');
     const node = loadNode();
@@ -275,11 +275,13 @@
       sessionStorage.setItem('detente.user', user);
     } catch (e) {
       sessionStorage.clear();
+      await loadAll();
       notice('Sign-in failed: ' + e.message);
-      return;
+      return false;
     }
     $('login-secret').value = '';
     await loadAll();
+    return true;
   }
   $('login').addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -292,16 +294,20 @@
   $('verdict-state').addEventListener('change', () => loadVerdicts(null));
   $('verdict-more').addEventListener('click', () => loadVerdicts(st.after));
   $('verdict-first').addEventListener('click', () => loadVerdicts(null));
-  $('detail-close').addEventListener('click', () => { $('detail').hidden = true; });
+  $('detail-close').addEventListener('click', () => $('detail').close());
+  $('detail').addEventListener('close', () => history.replaceState(null, '', location.pathname + location.search));
 
-  // A bearer token may be handed over in the fragment (#token=...), which
-  // never reaches a server; it is moved to sessionStorage and wiped from
-  // the address bar and history at once.
-  const m = /^#token=([A-Za-z0-9._~+/=-]+)$/.exec(location.hash);
-  if (m) {
-    history.replaceState(null, '', location.pathname + location.search);
-    signIn('Bearer ' + decodeURIComponent(m[1]), 'token');
+  // The fragment never reaches a server. #claim=ID opens a claim (a link
+  // an analyst can pass on); #token=T signs in with a bearer token, which
+  // is moved to sessionStorage and wiped from the address bar and history.
+  const frag = new Map(location.hash.slice(1).split('&').map((kv) => kv.split('=')).filter((kv) => kv.length === 2)
+    .map(([k, v]) => { try { return [k, decodeURIComponent(v)]; } catch (e) { return [k, '']; } }));
+  const claim = frag.get('claim');
+  const start = () => (claim ? loadAll().then(() => showClaim(claim)) : loadAll());
+  if (frag.get('token')) {
+    history.replaceState(null, '', location.pathname + location.search + (claim ? '#claim=' + encodeURIComponent(claim) : ''));
+    signIn('Bearer ' + frag.get('token'), 'token').then((ok) => ok && claim && showClaim(claim));
   } else {
-    loadAll();
+    start();
   }
 })();
