@@ -199,7 +199,7 @@
     try {
       const x = await get(V1 + 'verdicts/' + encodeURIComponent(id));
       await lookup([id], [x.object && x.object.collection]);
-      await lookup((st.objects.has(id) ? refsOf(st.objects.get(id)) : []).concat(x.source, x.evidence.map((e) => e.source)));
+      await lookup((st.objects.has(id) ? refsOf(st.objects.get(id)) : []).concat(x.source, (x.evidence || []).map((e) => e.source)));
       const ob = x.object || {};
       $('detail-h').textContent = 'Claim: ' + nameOf(id);
       facts($('detail-facts'), [['Id', code(x.id)], ['Type', x.type], ['Value', valueOf(id) ? code(valueOf(id)) : null],
