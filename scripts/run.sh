@@ -25,6 +25,7 @@ Try it (another terminal):
   curl -u demo:\$(cat $home/demo-password) -H 'Accept: application/taxii+json;version=2.1' \\
        http://127.0.0.1:${port:-8470}/api/collections/default/objects/?limit=5
   curl http://127.0.0.1:${port:-8470}/detente/v1/ledger/sth
+Dashboard: http://127.0.0.1:${port:-8470}/ui/ (user demo)
 Stop with Ctrl-C.
 EOF
     exec "$bin" serve
