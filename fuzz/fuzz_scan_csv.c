@@ -1,48 +1,8 @@
-/* Fuzz target: the csv log reader of scan/ over arbitrary bytes, against a
- * small fixed indicator set holding every observable type. */
-#include "scan/scan.h"
-
-#include <string.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static match_set *fuzz_set(void)
-{
-    static match_set *s;
-    static const char *const v[][2] = {
-        {"domain", "evil.example"}, {"ipv4", "203.0.113.0/24"}, {"ipv4", "198.51.100.7"},
-        {"ipv6", "2001:db8::/32"}, {"url", "http://c2.example.net/beacon"},
-        {"email", "bad@evil.example"}, {"hash", "d41d8cd98f00b204e9800998ecf8427e"},
-        {"x509", "b2dafbcdbc75210672f137f27ce882ccb799887631655d4f11191d5a678e44fe"},
-    };
-    if (s)
-        return s;
-    if (match_set_new(&s, NULL) != DT_OK)
-        return NULL;
-    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
-        match_type t;
-        uint32_t ind;
-        match_type_parse(v[i][0], strlen(v[i][0]), &t);
-        match_set_add_indicator(s, v[i][1], &ind, NULL);
-        match_set_add_value(s, ind, t, v[i][1], strlen(v[i][1]), NULL);
-    }
-    match_set_compile(s, NULL);
-    return s;
-}
-
-static void sink(void *ctx, const scan_match *m)
-{
-    (void)ctx;
-    (void)m;
-}
+/* Fuzz target: the csv log reader of scan/ over arbitrary bytes (see
+ * scan_fuzz.h for the indicator set it scans against). */
+#include "scan_fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    scan_opts o = {.format = SCAN_FORMAT_CSV, .threads = 1, .max_line = 4096};
-    scan_stats st = {0};
-    match_set *s = fuzz_set();
-    if (s == NULL)
-        return 0;
-    scan_buffer(s, "fuzz.csv", (const char *)data, size, &o, sink, NULL, NULL, &st, NULL);
-    return 0;
+    return scan_fuzz_one(SCAN_FORMAT_CSV, "fuzz.csv", false, data, size);
 }
