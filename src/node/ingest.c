@@ -776,9 +776,7 @@ static size_t skip_ws(const char *s, size_t len, size_t i)
     return i;
 }
 
-/* One past the end of the JSON value at s[i] by strings and brackets only
- * (its validity is the parser's business); 0 when it does not end. */
-static size_t value_end(const char *s, size_t len, size_t i)
+size_t node_json_value_end(const char *s, size_t len, size_t i)
 {
     size_t depth = 0, start = i;
     bool in_str = false;
@@ -825,7 +823,7 @@ static bool split_elements(const char *s, size_t len, size_t i, split *sp)
         return true;
     }
     for (;;) {
-        size_t end = value_end(s, len, i);
+        size_t end = node_json_value_end(s, len, i);
         if (end == 0)
             return false;
         if (sp->count == sp->cap) {
@@ -881,7 +879,7 @@ static bool split_text(const char *s, size_t len, split *sp)
     sp->bundle = true;
     i = skip_ws(s, len, i + 1);
     while (i < len && s[i] == '"') {
-        size_t kend = value_end(s, len, i);
+        size_t kend = node_json_value_end(s, len, i);
         if (kend == 0)
             return false;
         bool is_objects = kend - i == 9 && memcmp(s + i, "\"objects\"", 9) == 0;
@@ -895,7 +893,7 @@ static bool split_text(const char *s, size_t len, split *sp)
             found = true;
             i = sp->close + 1;
         } else {
-            size_t vend = value_end(s, len, i);
+            size_t vend = node_json_value_end(s, len, i);
             if (vend == 0)
                 return false;
             i = vend;

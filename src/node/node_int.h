@@ -28,4 +28,10 @@ dt_status node_object_verify_jcs(const json_t *obj, node_signature *sig, dt_buf 
 /* Open the store file of a data directory. */
 dt_status node_store_open(const char *home, store **out, dt_err *err);
 
+/* One past the end of the JSON value starting at s[i], found by strings and
+ * brackets only (validity is the parser's business; a scalar ends at ',',
+ * whitespace or its container's close); 0 when it does not end. Used to cut
+ * a bundle at its elements and canonical text at its members. */
+size_t node_json_value_end(const char *s, size_t len, size_t i);
+
 #endif

@@ -136,38 +136,6 @@ static void scratch_put(dt_buf *b, dt_buf *local)
  * sorted members, so a top-level member is found by scanning strings and
  * brackets. Names holding an escape are left to the slow path. */
 
-/* One past the end of the value at s[i] (canonical text); 0 if it does not end. */
-static size_t canon_value_end(const char *s, size_t len, size_t i)
-{
-    size_t depth = 0, start = i;
-    bool in_str = false;
-    for (; i < len; i++) {
-        char c = s[i];
-        if (in_str) {
-            if (c == '\\')
-                i++;
-            else if (c == '"') {
-                in_str = false;
-                if (depth == 0)
-                    return i + 1;
-            }
-            continue;
-        }
-        if (c == '"')
-            in_str = true;
-        else if (c == '{' || c == '[')
-            depth++;
-        else if (c == '}' || c == ']') {
-            if (depth == 0)
-                return i > start ? i : 0;
-            if (--depth == 0)
-                return i + 1;
-        } else if (depth == 0 && c == ',')
-            return i > start ? i : 0;
-    }
-    return 0;
-}
-
 /* Find the member `name` (ASCII, no escapes) among the members of the
  * object at s[obj]: *at its start ('"') and *end one past its value when
  * found; else *at where it would go (a member's start or the closing '}').
@@ -180,7 +148,7 @@ static bool canon_member_find(const char *s, size_t len, size_t obj, const char 
     if (obj >= len || s[obj] != '{')
         return false;
     while (i < len && s[i] == '"') {
-        size_t kend = canon_value_end(s, len, i), vend;
+        size_t kend = node_json_value_end(s, len, i), vend;
         if (kend == 0 || kend >= len || s[kend] != ':' || memchr(s + i, '\\', kend - i) != NULL)
             return false;
         /* byte order equals UTF-16 order against an ASCII name */
@@ -188,7 +156,7 @@ static bool canon_member_find(const char *s, size_t len, size_t obj, const char 
         int cmp = memcmp(s + i + 1, name, m);
         if (cmp == 0)
             cmp = klen < nlen ? -1 : klen > nlen ? 1 : 0;
-        vend = canon_value_end(s, len, kend + 1);
+        vend = node_json_value_end(s, len, kend + 1);
         if (vend == 0)
             return false;
         if (cmp >= 0) {
