@@ -3,9 +3,8 @@
 # (heads, consistency, entries pass or inclusion proofs, object signatures).
 #   1. initial sync of N objects (default 100000) from node A to node B: objects/s
 #   2. incremental sync of 1000 new objects on top of BASE (default 1000000)
-# A is served by tests/integration/federation_fake_node.py (A's real store and
-# ledger over HTTP) until `detente serve` has the ledger API; B is a real node
-# running `detente sync`. Prints figures; asserts nothing.
+# A is a real `detente serve` (B reads it with a peer account); B runs
+# `detente sync`. Prints figures; asserts nothing.
 # usage: bench/sync.sh [N] [BASE]      (env DETENTE_BIN, default build/detente)
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,7 +13,7 @@ N=${1:-100000}
 BASE=${2:-1000000}
 INC=1000
 W=$(mktemp -d /tmp/detente-bench-sync.XXXXXX)
-trap 'kill $FAKE_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$W"' EXIT
+trap 'kill $SERVE_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$W"' EXIT
 gen() { python3 "$SRC/tests/integration/federation_gen.py" "$@"; }
 now() { date +%s.%N; }
 import_n() { # import_n COUNT SEED: in chunks of 50k
@@ -29,10 +28,14 @@ import_n() { # import_n COUNT SEED: in chunks of 50k
 "$BIN" --home "$W/a" init >/dev/null 2>&1 || true
 "$BIN" --home "$W/b" init >/dev/null 2>&1 || true
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-python3 "$SRC/tests/integration/federation_fake_node.py" "$W/a" "$port" "$BIN" >"$W/fake.log" 2>&1 &
-FAKE_PID=$!
-for _ in $(seq 50); do grep -q ready "$W/fake.log" && break; sleep 0.1; done
-"$BIN" --home "$W/b" peer add a "http://127.0.0.1:$port/taxii2/" --key "$(cat "$W/a/key.public")" 2>/dev/null
+sed -i "s/^listen = .*/listen = 127.0.0.1:$port/; s/^interval = .*/interval = 0/" "$W/a/detente.conf"
+echo 'bench peer password' | "$BIN" --home "$W/a" user add b --password-stdin --peer --max-marking amber >/dev/null 2>&1
+"$BIN" --home "$W/a" grant b default read >/dev/null 2>&1
+"$BIN" --home "$W/a" serve >"$W/serve.log" 2>&1 &
+SERVE_PID=$!
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/detente/v1/health" >/dev/null && break; sleep 0.1; done
+echo 'bench peer password' | "$BIN" --home "$W/b" peer add a "http://127.0.0.1:$port/taxii2/" \
+    --key "$(cat "$W/a/key.public")" --user b --password-stdin 2>/dev/null
 
 echo "preparing: $N objects on node A"
 import_n "$N" initial
