@@ -8,10 +8,12 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: detente verify [ID] [--as-of TIME]\n"
+    "usage: detente verify [ID] [--as-of TIME] | --reindex\n"
     "With ID: the claim's verdict and every piece of evidence behind it (the object,\n"
     "its signer and ledger leaf). Without: how many claims have each verdict.\n"
     "Verdicts are judged as of each claim's newest evidence, or --as-of (RFC 3339).\n"
+    "A claim's verdict reads only its evidence, through an index kept at ingest;\n"
+    "--reindex rebuilds that index (done by itself once on an older store).\n"
     "--json prints {\"id\",\"verdict\",\"evidence\":[...], ...} (docs/verdicts.md).\n"
     "Exit status: 0 done, 1 ID is not a claim this node holds, 2 usage, 3 error.\n";
 
@@ -24,11 +26,14 @@ bool cli_verify_parse_as_of(const char *s, int64_t *out)
     return true;
 }
 
-int cli_verify_open(const cli_ctx *ctx, int64_t as_of, cli_verify *v)
+/* Open the node and judge: every claim (id NULL), or only claim id with
+ * the evidence index (node_verify_one: same verdict, no full pass). */
+static int verify_open(const cli_ctx *ctx, int64_t as_of, const char *id, cli_verify *v)
 {
     dt_err err = {0};
     bool shipped = false;
     node_principal local;
+    dt_status st;
     int rc;
 
     memset(v, 0, sizeof *v);
@@ -44,12 +49,38 @@ int cli_verify_open(const cli_ctx *ctx, int64_t as_of, cli_verify *v)
         fprintf(stderr, "detente: warning: the shipped warninglists were not found (set "
                         "DETENTE_WARNINGLISTS to their directory)\n");
     node_principal_local(&local);
-    if (node_verify_run(v->n, &local, v->lists, as_of, &v->e, &err) != DT_OK) {
+    st = id ? node_verify_one(v->n, &local, v->lists, as_of, id, &v->e, &err)
+            : node_verify_run(v->n, &local, v->lists, as_of, &v->e, &err);
+    if (st != DT_OK) {
         rc = cli_error(&err);
         cli_verify_close(v);
         return rc;
     }
     return CLI_OK;
+}
+
+int cli_verify_open(const cli_ctx *ctx, int64_t as_of, cli_verify *v)
+{
+    return verify_open(ctx, as_of, NULL, v);
+}
+
+/* --reindex: rebuild the evidence index of single-claim verdicts. */
+static int reindex(const cli_ctx *ctx)
+{
+    node *n = NULL;
+    dt_err err = {0};
+    size_t count = 0;
+    int rc = cli_open_node(ctx, &n);
+    if (rc != CLI_OK)
+        return rc;
+    if (node_verify_index_rebuild(n, &count, &err) != DT_OK)
+        rc = cli_error(&err);
+    else if (ctx->json)
+        rc = cli_print_json(json_pack("{s:I}", "indexed", (json_int_t)count));
+    else
+        printf("evidence index rebuilt from %zu object versions\n", count);
+    node_close(n);
+    return rc;
 }
 
 void cli_verify_close(cli_verify *v)
@@ -151,6 +182,7 @@ int cmd_verify(int argc, char **argv, const cli_ctx *ctx)
 {
     const char *id = NULL;
     int64_t as_of = 0;
+    bool do_reindex = false;
     cli_verify v;
     int rc;
 
@@ -162,12 +194,19 @@ int cmd_verify(int argc, char **argv, const cli_ctx *ctx)
                 fprintf(stderr, "detente: --as-of: '%s' is not an RFC 3339 UTC time\n", argv[i]);
                 return CLI_USAGE;
             }
+        } else if (strcmp(argv[i], "--reindex") == 0) {
+            do_reindex = true;
         } else if (argv[i][0] != '-' && id == NULL)
             id = argv[i];
         else
             return cli_usage(usage);
     }
-    rc = cli_verify_open(ctx, as_of, &v);
+    if (do_reindex) {
+        if (id != NULL || as_of != 0)
+            return cli_usage(usage);
+        return reindex(ctx);
+    }
+    rc = verify_open(ctx, as_of, id, &v);
     if (rc != CLI_OK)
         return rc;
     rc = id ? explain(&v, id, ctx->json) : summary(&v, ctx->json);

@@ -33,15 +33,18 @@ static dt_status as_of_arg(const http_api_request *rq, int64_t *out, dt_err *err
     return DT_OK;
 }
 
-/* Load the lists and judge everything rq->who may read. */
-static dt_status judge(node *n, const http_api_request *rq, int64_t as_of, verify_lists **lists,
-                       verify_engine **e, dt_err *err)
+/* Load the lists and judge everything rq->who may read (one NULL), or
+ * only claim `one` through the evidence index (node_verify_one). */
+static dt_status judge(node *n, const http_api_request *rq, int64_t as_of, const char *one,
+                       verify_lists **lists, verify_engine **e, dt_err *err)
 {
     node_principal anon = {.kind = NODE_PRINCIPAL_ANONYMOUS};
+    const node_principal *who = rq->who ? rq->who : &anon;
     dt_status rc = node_verify_lists_load(n, lists, NULL, err);
     if (rc != DT_OK)
         return rc;
-    rc = node_verify_run(n, rq->who ? rq->who : &anon, *lists, as_of, e, err);
+    rc = one ? node_verify_one(n, who, *lists, as_of, one, e, err)
+             : node_verify_run(n, who, *lists, as_of, e, err);
     if (rc != DT_OK) {
         verify_lists_free(*lists);
         *lists = NULL;
@@ -91,7 +94,7 @@ dt_status http_api_verdicts(node *n, const http_api_request *rq, http_api_respon
                            "state must be unverified, corroborated, disputed, refuted or "
                            "likely-benign");
     }
-    rc = judge(n, rq, as_of, &lists, &e, err);
+    rc = judge(n, rq, as_of, NULL, &lists, &e, err);
     if (rc != DT_OK)
         return rc;
     json_t *out = json_object(), *arr = json_array();
@@ -149,7 +152,7 @@ dt_status http_api_verdict(node *n, const http_api_request *rq, http_api_respons
     if ((rc = http_api_args_only(rq, allowed, err)) != DT_OK ||
         (rc = as_of_arg(rq, &as_of, err)) != DT_OK)
         return rc;
-    rc = judge(n, rq, as_of, &lists, &e, err);
+    rc = judge(n, rq, as_of, id, &lists, &e, err);
     if (rc != DT_OK)
         return rc;
     if (!verify_engine_find(e, id, &i))
@@ -179,7 +182,7 @@ dt_status http_api_reliability(node *n, const http_api_request *rq, http_api_res
         return rc;
     if (months > 120)
         return dt_fail(err, DT_EINVALID, "months", "months must be 0..120");
-    rc = judge(n, rq, as_of, &lists, &e, err);
+    rc = judge(n, rq, as_of, NULL, &lists, &e, err);
     if (rc != DT_OK)
         return rc;
     json_t *arr = json_array();

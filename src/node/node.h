@@ -278,6 +278,22 @@ dt_status node_verify_lists_load(node *n, verify_lists **out, bool *shipped, dt_
 dt_status node_verify_run(node *n, const node_principal *who, const verify_lists *lists,
                           int64_t as_of, verify_engine **out, dt_err *err);
 
+/* One claim's verdict without the full pass (verify_index.c): feeds only
+ * the claim, the sightings and opinions referencing it and, for the
+ * self-contradiction check, the claims naming one of its atoms with the
+ * opinions on them, found through the evidence index ingest keeps in the
+ * store's kv; every object is read by id through node_query for who. The
+ * engine holds claim `id` with exactly the verdict and evidence the full
+ * pass (node_verify_run) gives it (verify_engine_find fails when who may
+ * not read it or it is not a claim); other claims in it are incomplete.
+ * Rebuilds the index first when the store predates it (read-only store:
+ * falls back to the full pass). Caller owns *out. */
+dt_status node_verify_one(node *n, const node_principal *who, const verify_lists *lists,
+                          int64_t as_of, const char *id, verify_engine **out, dt_err *err);
+/* (Re)build the evidence index from every stored version and mark it
+ * complete; *objects (may be NULL) the versions read. Idempotent. */
+dt_status node_verify_index_rebuild(node *n, size_t *objects, dt_err *err);
+
 /* The JSON forms the CLI (--json) and /detente/v1/ share (contracts, see
  * docs/verdicts.md). New references, NULL when out of memory.
  *   claim:   {"id","type","source","verdict","score","as_of","sightings","opinions","object"}

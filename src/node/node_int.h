@@ -34,4 +34,10 @@ dt_status node_store_open(const char *home, store **out, dt_err *err);
  * a bundle at its elements and canonical text at its members. */
 size_t node_json_value_end(const char *s, size_t len, size_t i);
 
+/* Index rows of one stored object version for node_verify_one, written in
+ * the caller's transaction t (verify_index.c): sightings and opinions by
+ * the ids they reference, indicators by their pattern's atoms. Other types:
+ * nothing. */
+dt_status node_verify_index_put(store_txn *t, const char *id, const json_t *obj, dt_err *err);
+
 #endif
