@@ -15,6 +15,9 @@
  *    node_query, parse, judge every claim) and every source's reliability
  *    with 6 months of history, as `detente verdicts` and `detente
  *    reliability` do. --quick: 100k claims, 100k sightings, 10k opinions.
+ * 4. One claim's verdict: the evidence index rebuilt over that store, then
+ *    node_verify_one on 1,000 random claims (latency, and whether each JSON
+ *    equals the full pass's), against the full pass it replaces.
  * Prints figures; asserts nothing about time.
  *
  * usage: bench_verify [--quick] [--no-store] [LIST-DIR] [VALUES]
@@ -298,6 +301,83 @@ static void put_row(store_txn *t, const char *type, const char *id, const char *
     }
 }
 
+static char *explain_text(const verify_engine *e, const char *id)
+{
+    size_t i;
+    verify_explain x;
+    dt_err err = {0};
+    char *text = NULL;
+    if (verify_engine_find(e, id, &i) && verify_engine_explain(e, i, &x, &err) == DT_OK) {
+        json_t *j = node_verify_explain_json(&x);
+        text = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        verify_explain_release(&x);
+    }
+    return text;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* One claim's verdict: before (the full pass, t_full) and after (the
+ * evidence index: node_verify_one), on claims drawn at random, each checked
+ * against the full pass's JSON. The rows above were written with the store
+ * API, as by a node older than the index, so the one-time rebuild is timed
+ * too. */
+static void bench_one(node *n, const verify_lists *lists, const verify_engine *full,
+                      size_t claims, double t_full)
+{
+    enum { SAMPLES = 1000 };
+    static double lat[SAMPLES];
+    node_principal local;
+    dt_err err = {0};
+    size_t rows = 0, differ = 0;
+    double t0 = secs();
+
+    node_principal_local(&local);
+    if (node_verify_index_rebuild(n, &rows, &err) != DT_OK) {
+        fprintf(stderr, "bench_verify: reindex: %s\n", err.msg);
+        exit(1);
+    }
+    double t_index = secs() - t0;
+    printf("evidence index rebuilt (once, for objects stored before it): %.1f s for %zu "
+           "versions, %.0f/s\n",
+           t_index, rows, (double)rows / t_index);
+    for (size_t k = 0; k < SAMPLES; k++) {
+        char id[96];
+        verify_engine *e = NULL;
+        snprintf(id, sizeof id, "indicator--%08llx-0000-4000-8000-000000000000",
+                 (unsigned long long)(next() % claims));
+        t0 = secs();
+        if (node_verify_one(n, &local, lists, 0, id, &e, &err) != DT_OK) {
+            fprintf(stderr, "bench_verify: verify one: %s\n", err.msg);
+            exit(1);
+        }
+        char *b = explain_text(e, id);
+        lat[k] = secs() - t0;
+        char *a = explain_text(full, id);
+        if (a == NULL || b == NULL || strcmp(a, b) != 0)
+            differ++;
+        free(a);
+        free(b);
+        verify_engine_free(e);
+    }
+    qsort(lat, SAMPLES, sizeof lat[0], cmp_double);
+    double sum = 0;
+    for (size_t k = 0; k < SAMPLES; k++)
+        sum += lat[k];
+    printf("one claim's verdict with its evidence, %d random claims:\n"
+           "  before (full pass): %.2f s each\n"
+           "  after (evidence index, node_verify_one + explain): mean %.2f ms, median %.2f ms, "
+           "p99 %.2f ms, max %.2f ms\n"
+           "  JSON differing from the full pass: %zu of %d\n",
+           SAMPLES, t_full, sum / SAMPLES * 1e3, lat[SAMPLES / 2] * 1e3,
+           lat[SAMPLES * 99 / 100] * 1e3, lat[SAMPLES - 1] * 1e3, differ, SAMPLES);
+}
+
 static void bench_store(const char *lists_dir, size_t claims, size_t sightings, size_t opinions)
 {
     static const char *const ops[] = {"strongly-disagree", "disagree", "neutral", "agree",
@@ -429,6 +509,7 @@ static void bench_store(const char *lists_dir, size_t claims, size_t sightings, 
                (secs() - t0) * 1e6, x.count);
         verify_explain_release(&x);
     }
+    bench_one(n, lists, e, claims, t_run);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("peak RSS: %ld MB\n", ru.ru_maxrss / 1024);

@@ -5,8 +5,9 @@
  *   GET verdicts/{id}  [as_of]  the claim with every piece of evidence
  *   GET reliability    [as_of, months]  a list of {"source", ...}
  *
- * Each request judges what the requester may read: node_verify_run reads
- * through node_query with rq->who, so a claim the requester cannot read is
+ * Each request judges what the requester may read: node_verify_run (lists,
+ * reliability) and node_verify_one (one claim, through the evidence index,
+ * same JSON) read through node_query with rq->who, so a claim the requester cannot read is
  * not there (404, as for an id that does not exist), and evidence above
  * its clearance is neither listed nor counted. The JSON forms are the same
  * as `detente ... --json` (node_verify_*_json). The warninglists are loaded

@@ -8,10 +8,11 @@
  * date_added) index, and hands each to the engine, which keeps only what
  * the rule needs. So a verdict can never rest on, or hint at, an object the
  * requester may not see, every requester gets the verdicts of exactly what
- * it can check, and there is no cached state that could go stale when
- * evidence arrives (an ingest needs no hook). bench/verify.c measures the
- * cost at a million claims; docs/verdicts.md "On a node" says why this is
- * the choice and when a persisted "verdict/<id>" cache would be worth it.
+ * it can check, and there is no cached verdict that could go stale when
+ * evidence arrives. bench/verify.c measures the cost at a million claims.
+ * One claim's verdict does not need the full pass: verify_index.c reads
+ * only its evidence, found through an index ingest keeps (docs/verdicts.md
+ * "On a node").
  *
  * The JSON forms here are the contract of `detente verify|verdicts|
  * reliability --json` and of /detente/v1/verdicts and /reliability. */
