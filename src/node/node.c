@@ -353,6 +353,8 @@ dt_status node_init(const char *home, const node_init_opts *opts, dt_err *err)
             rc = store_collection_put(t, &c, err);
             if (rc == DT_OK)
                 rc = store_kv_put(t, "node/identity", id, err);
+            if (rc == DT_OK) /* a new store: ingest keeps its evidence index whole */
+                rc = node_verify_index_mark(t, err);
             if (rc == DT_OK)
                 rc = store_commit(t, err);
             else

@@ -39,5 +39,7 @@ size_t node_json_value_end(const char *s, size_t len, size_t i);
  * the ids they reference, indicators by their pattern's atoms. Other types:
  * nothing. */
 dt_status node_verify_index_put(store_txn *t, const char *id, const json_t *obj, dt_err *err);
+/* Mark the index complete (node_init: a store with no objects yet). */
+dt_status node_verify_index_mark(store_txn *t, dt_err *err);
 
 #endif

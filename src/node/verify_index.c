@@ -28,8 +28,8 @@
  * collection grants apply exactly as in the full pass.
  *
  * Objects stored before the index existed are indexed once: the kv key
- * "verify/index" marks a store whose index is complete; without it the
- * first single-claim read rebuilds the index (node_verify_index_rebuild,
+ * "verify/index" marks a store whose index is complete (node_init sets it
+ * on a new store); without it the first single-claim read rebuilds the index (node_verify_index_rebuild,
  * also `detente verify --reindex`), and a read-only store falls back to
  * the full pass. */
 #include "node/node_int.h"
@@ -114,6 +114,11 @@ dt_status node_verify_index_put(store_txn *t, const char *id, const json_t *obj,
     return rc;
 }
 
+dt_status node_verify_index_mark(store_txn *t, dt_err *err)
+{
+    return store_kv_put(t, INDEX_MARK, "1", err);
+}
+
 dt_status node_verify_index_rebuild(node *n, size_t *objects, dt_err *err)
 {
     static const char *const types[] = {"indicator", "sighting", "opinion"};
@@ -173,7 +178,7 @@ dt_status node_verify_index_rebuild(node *n, size_t *objects, dt_err *err)
         store_txn *t = NULL;
         rc = store_begin(n->st, &t, err);
         if (rc == DT_OK) {
-            rc = store_kv_put(t, INDEX_MARK, "1", err);
+            rc = node_verify_index_mark(t, err);
             if (rc == DT_OK)
                 rc = store_commit(t, err);
             else
