@@ -33,7 +33,7 @@ fuzz: setup
 	@echo "fuzz targets in build-fuzz/: run e.g. build-fuzz/fuzz_stix fuzz/corpus/fuzz_stix"
 
 bench: setup build
-	@echo "benchmarks are in build/bench_*; see bench/README.md"
+	@echo "benchmark programs are build/bench_*; bench/README.md says how to run each"
 
 demo: setup build
 	scripts/demo.sh
