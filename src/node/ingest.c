@@ -419,9 +419,9 @@ static dt_status store_batch(node *n, store_txn *t, const char *collection, prep
             break;
         }
         next_leaf++;
-        /* evidence index for single-claim verdicts (verify_index.c): a few
-         * kv rows for sightings, opinions and indicators, same transaction */
-        rc = node_verify_index_put(t, it->id, pr->obj, err);
+        /* evidence index for single-claim verdicts (verify_index.c): kv rows
+         * for sightings, opinions and revoked indicators, same transaction */
+        rc = node_verify_index_put(t, it->id, pr->has_signer ? pr->signer : NULL, pr->obj, err);
         if (rc != DT_OK)
             break;
         it->outcome = NODE_ITEM_ADDED;

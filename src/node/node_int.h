@@ -36,9 +36,11 @@ size_t node_json_value_end(const char *s, size_t len, size_t i);
 
 /* Index rows of one stored object version for node_verify_one, written in
  * the caller's transaction t (verify_index.c): sightings and opinions by
- * the ids they reference, indicators by their pattern's atoms. Other types:
- * nothing. */
-dt_status node_verify_index_put(store_txn *t, const char *id, const json_t *obj, dt_err *err);
+ * the ids they reference, disagreeing opinions by their source (signer, may
+ * be NULL, else created_by_ref), revoked indicators by their pattern's
+ * atoms. Other objects: nothing. */
+dt_status node_verify_index_put(store_txn *t, const char *id, const char *signer,
+                                const json_t *obj, dt_err *err);
 /* Mark the index complete (node_init: a store with no objects yet). */
 dt_status node_verify_index_mark(store_txn *t, dt_err *err);
 

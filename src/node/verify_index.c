@@ -2,36 +2,44 @@
  *
  * A verdict (engine.c) rests on the claim itself, on the sightings and
  * opinions that reference it, and, for the self-contradiction check, on
- * what the claim's source said against the same values: revoked claims
- * naming one of its atoms, and disagreeing opinions on claims naming one.
- * So one claim needs only:
+ * what the claim's source said against the same values ("negations"):
+ * revoked claims naming one of its atoms, and disagreeing opinions by that
+ * source on claims naming one. So one claim needs only:
  *   1. the claim (every readable version: the engine keeps the newest);
  *   2. the objects referencing it;
- *   3. for each of its atoms, the claims naming that atom and the opinions
- *      referencing those claims.
- * Feeding exactly these (or any superset: an extra object can only add
- * negations for other values, or evidence to other claims) to a fresh
+ *   3. the revoked claims naming one of its atoms;
+ *   4. the disagreeing opinions by its source, and the claims they name.
+ * Feeding these (or any superset: an extra object can only add negations
+ * for other sources or values, or evidence to other claims) to a fresh
  * engine gives this claim the byte-identical verdict and evidence of the
- * full pass. The test suite (test_verify_node.c) checks that on every claim
- * of a scenario store.
+ * full pass. test_verify_index.c checks that on every claim of a scenario
+ * store.
  *
- * The references are found through rows in the store's kv table, written by
- * ingest in the same transaction as the object version (node_verify_index_put,
- * called from ingest.c store_batch):
- *   "vref/<target id>/<sighting or opinion id>"   sighting_of_ref, object_refs
- *   "vatom/<16 hex FNV-1a of type NUL value>/<indicator id>"  pattern atoms
- * with an empty value. Rows are never removed: a row written for an older
- * version is a superset entry, harmless (the engine reads the newest
- * version and finds it no longer refers). A hash collision likewise only
- * adds a candidate. The rows say nothing by themselves: every object is
- * then read by id through node_query for the requester, so clearance and
- * collection grants apply exactly as in the full pass.
+ * They are found through rows in the store's kv table, written by ingest in
+ * the same transaction as the object version (node_verify_index_put, called
+ * from ingest.c store_batch), all with an empty value:
+ *   "vref/<target id>/<sighting or opinion id>"  sighting_of_ref, object_refs
+ *   "vrev/<16 hex FNV-1a of type NUL value>/<indicator id>"  atoms of a
+ *                                                revoked indicator version
+ *   "vneg/<source>/<opinion id>"                 a disagreeing opinion version
+ * A plain indicator writes nothing: ingest of claims pays no index row (a
+ * row keyed by a hash or an id lands on a random page of the B-tree, the
+ * dearest kind of write). Rows are never removed: a row written for an
+ * older version is a superset entry, harmless (the engine reads the newest
+ * version and finds it no longer refers, is no longer revoked, ...). A hash
+ * collision likewise only adds a candidate. The rows say nothing by
+ * themselves: every object is then read by id through node_query for the
+ * requester, so clearance and collection grants apply exactly as in the
+ * full pass. The cost of one claim grows with the revoked claims of its
+ * values and the disagreements of its source (bench_verify: well under a
+ * millisecond at a million claims).
  *
  * Objects stored before the index existed are indexed once: the kv key
- * "verify/index" marks a store whose index is complete (node_init sets it
- * on a new store); without it the first single-claim read rebuilds the index (node_verify_index_rebuild,
- * also `detente verify --reindex`), and a read-only store falls back to
- * the full pass. */
+ * "verify/index" holding INDEX_VERSION marks a store whose index is
+ * complete (node_init sets it on a new store); without it the first
+ * single-claim read rebuilds the index (node_verify_index_rebuild, also
+ * `detente verify --reindex`), and a read-only store falls back to the
+ * full pass. */
 #include "node/node_int.h"
 #include "pattern/pattern.h"
 
@@ -40,8 +48,11 @@
 #include <string.h>
 
 #define INDEX_MARK "verify/index"
+#define INDEX_VERSION "2" /* 1: every indicator's atoms (no "vneg/" rows) */
 #define REF_PREFIX "vref/"
-#define ATOM_PREFIX "vatom/"
+#define REV_PREFIX "vrev/"
+#define NEG_PREFIX "vneg/"
+#define UNATTRIBUTED "unattributed" /* as engine.c names a source-less object */
 #define KEY_MAX 512
 
 static dt_status key_put(store_txn *t, char *key, size_t cap, int len, dt_err *err)
@@ -79,7 +90,16 @@ static void pattern_atoms_of(const json_t *obj, pattern_atoms *out)
     pattern_free(p);
 }
 
-dt_status node_verify_index_put(store_txn *t, const char *id, const json_t *obj, dt_err *err)
+/* A source as engine.c reads it: the signer, else created_by_ref. */
+static const char *source_of(const char *signer, const json_t *obj)
+{
+    const char *by = signer != NULL && *signer ? signer
+                                               : json_string_value(json_object_get(obj, "created_by_ref"));
+    return by != NULL && *by ? by : UNATTRIBUTED;
+}
+
+dt_status node_verify_index_put(store_txn *t, const char *id, const char *signer,
+                                const json_t *obj, dt_err *err)
 {
     const char *type = json_string_value(json_object_get(obj, "type"));
     char key[KEY_MAX];
@@ -94,20 +114,27 @@ dt_status node_verify_index_put(store_txn *t, const char *id, const json_t *obj,
                          snprintf(key, sizeof key, REF_PREFIX "%s/%s", of, id), err);
     } else if (strcmp(type, "opinion") == 0) {
         const json_t *refs = json_object_get(obj, "object_refs");
+        verify_opinion op;
         for (size_t k = 0; k < json_array_size(refs) && rc == DT_OK; k++) {
             const char *of = json_string_value(json_array_get(refs, k));
             if (of != NULL)
                 rc = key_put(t, key, sizeof key,
                              snprintf(key, sizeof key, REF_PREFIX "%s/%s", of, id), err);
         }
-    } else if (strcmp(type, "indicator") == 0) {
+        if (rc == DT_OK &&
+            verify_opinion_parse(json_string_value(json_object_get(obj, "opinion")), &op) &&
+            op < 0)
+            rc = key_put(t, key, sizeof key,
+                         snprintf(key, sizeof key, NEG_PREFIX "%s/%s", source_of(signer, obj), id),
+                         err);
+    } else if (strcmp(type, "indicator") == 0 && json_is_true(json_object_get(obj, "revoked"))) {
         pattern_atoms as;
         pattern_atoms_of(obj, &as);
         for (size_t k = 0; k < as.count && rc == DT_OK; k++) {
             char h[17];
             atom_hash(as.atoms[k].type, as.atoms[k].value, h);
             rc = key_put(t, key, sizeof key,
-                         snprintf(key, sizeof key, ATOM_PREFIX "%s/%s", h, id), err);
+                         snprintf(key, sizeof key, REV_PREFIX "%s/%s", h, id), err);
         }
         pattern_atoms_release(&as);
     }
@@ -116,7 +143,7 @@ dt_status node_verify_index_put(store_txn *t, const char *id, const json_t *obj,
 
 dt_status node_verify_index_mark(store_txn *t, dt_err *err)
 {
-    return store_kv_put(t, INDEX_MARK, "1", err);
+    return store_kv_put(t, INDEX_MARK, INDEX_VERSION, err);
 }
 
 dt_status node_verify_index_rebuild(node *n, size_t *objects, dt_err *err)
@@ -152,7 +179,7 @@ dt_status node_verify_index_rebuild(node *n, size_t *objects, dt_err *err)
                 if (obj == NULL)
                     rc = dt_fail(err, DT_ENOMEM, r->id, "cannot read the stored object");
                 else {
-                    rc = node_verify_index_put(t, r->id, obj, err);
+                    rc = node_verify_index_put(t, r->id, r->signer, obj, err);
                     json_decref(obj);
                     done++;
                 }
@@ -272,7 +299,7 @@ static dt_status refs_of(node *n, const char *target, const char *only, idset *o
 
 /* Every readable newest version of ids, fed to e; each fed object is also
  * handed to seen (may be NULL). */
-typedef dt_status (*seen_fn)(const json_t *obj, void *arg, dt_err *err);
+typedef dt_status (*seen_fn)(const store_row *r, const json_t *obj, void *arg, dt_err *err);
 
 static dt_status feed_ids(node *n, const node_principal *who, verify_engine *e,
                           const idset *ids, seen_fn seen, void *arg, dt_err *err)
@@ -315,7 +342,7 @@ static dt_status feed_ids(node *n, const node_principal *who, verify_engine *e,
                                         .leaf_index = r->leaf_index};
                         rc = verify_engine_add(e, &w, obj, err);
                         if (rc == DT_OK && seen != NULL)
-                            rc = seen(obj, arg, err);
+                            rc = seen(r, obj, arg, err);
                         json_decref(obj);
                     }
                 }
@@ -334,29 +361,49 @@ static dt_status feed_ids(node *n, const node_principal *who, verify_engine *e,
     return rc;
 }
 
-/* The claims naming one of the claim's atoms (any readable version of it:
- * a superset is harmless). */
-typedef struct atom_arg {
+/* What may have negated the claim: the revoked claims naming one of its
+ * atoms and the disagreeing opinions by its source (any readable version's
+ * atoms and source: a superset is harmless). */
+typedef struct cand_arg {
     node *n;
-    idset *claims;
-} atom_arg;
+    idset *claims, *opinions;
+} cand_arg;
 
-static dt_status note_atoms(const json_t *obj, void *argp, dt_err *err)
+static dt_status note_claim(const store_row *r, const json_t *obj, void *argp, dt_err *err)
 {
-    atom_arg *a = argp;
+    cand_arg *a = argp;
     pattern_atoms as;
-    dt_status rc = DT_OK;
+    char prefix[KEY_MAX];
     const char *type = json_string_value(json_object_get(obj, "type"));
-    if (type == NULL || strcmp(type, "indicator") != 0)
-        return DT_OK;
+    int len = snprintf(prefix, sizeof prefix, NEG_PREFIX "%s/", source_of(r->signer, obj));
+    dt_status rc = DT_OK;
+    if (len > 0 && (size_t)len < sizeof prefix)
+        rc = ids_under(a->n, prefix, NULL, a->opinions, err);
+    if (rc != DT_OK || type == NULL || strcmp(type, "indicator") != 0)
+        return rc;
     pattern_atoms_of(obj, &as);
     for (size_t k = 0; k < as.count && rc == DT_OK; k++) {
-        char h[17], prefix[64];
+        char h[17];
         atom_hash(as.atoms[k].type, as.atoms[k].value, h);
-        snprintf(prefix, sizeof prefix, ATOM_PREFIX "%s/", h);
+        snprintf(prefix, sizeof prefix, REV_PREFIX "%s/", h);
         rc = ids_under(a->n, prefix, NULL, a->claims, err);
     }
     pattern_atoms_release(&as);
+    return rc;
+}
+
+/* The claims a disagreeing opinion names. */
+static dt_status note_targets(const store_row *r, const json_t *obj, void *argp, dt_err *err)
+{
+    idset *claims = argp;
+    const json_t *refs = json_object_get(obj, "object_refs");
+    dt_status rc = DT_OK;
+    (void)r;
+    for (size_t k = 0; k < json_array_size(refs) && rc == DT_OK; k++) {
+        const char *of = json_string_value(json_array_get(refs, k));
+        if (of != NULL)
+            rc = idset_add(claims, of, strlen(of), err);
+    }
     return rc;
 }
 
@@ -365,8 +412,8 @@ static dt_status index_ready(node *n, bool *ready, dt_err *err)
     char *v = NULL;
     dt_err e2 = {0};
     dt_status rc = store_kv_get(n->st, NULL, INDEX_MARK, &v, &e2);
+    *ready = rc == DT_OK && v != NULL && strcmp(v, INDEX_VERSION) == 0;
     dt_free(v);
-    *ready = rc == DT_OK;
     if (rc == DT_OK || rc == DT_ENOTFOUND)
         return DT_OK;
     if (err != NULL)
@@ -378,8 +425,8 @@ dt_status node_verify_one(node *n, const node_principal *who, const verify_lists
                           int64_t as_of, const char *id, verify_engine **out, dt_err *err)
 {
     verify_engine *e = NULL;
-    idset first = {0}, claims = {0}, more = {0};
-    atom_arg aa = {.n = n, .claims = &claims};
+    idset first = {0}, claims = {0}, opinions = {0}, more = {0};
+    cand_arg ca = {.n = n, .claims = &claims, .opinions = &opinions};
     bool ready = false;
     dt_status rc;
 
@@ -395,30 +442,32 @@ dt_status node_verify_one(node *n, const node_principal *who, const verify_lists
     }
     if (rc == DT_OK)
         rc = verify_engine_new(lists, NULL, &e, err);
-    /* 1. the claim, and the claims sharing one of its atoms */
+    /* 1. the claim; 3, 4. the revoked claims of its values, its source's
+     * disagreements */
     if (rc == DT_OK)
         rc = idset_add(&first, id, strlen(id), err);
     if (rc == DT_OK)
-        rc = feed_ids(n, who, e, &first, note_atoms, &aa, err);
-    /* 2. what references the claim; 3. those other claims and the opinions
-     * on them (what their sources said against the shared values) */
+        rc = feed_ids(n, who, e, &first, note_claim, &ca, err);
+    if (rc == DT_OK) {
+        idset_unique(&opinions);
+        rc = feed_ids(n, who, e, &opinions, note_targets, &claims, err);
+    }
+    /* 2. what references the claim, and the claims disagreed with */
     if (rc == DT_OK)
         rc = refs_of(n, id, NULL, &more, err);
-    for (size_t i = 0; i < claims.count && rc == DT_OK; i++) {
-        if (strcmp(claims.ids[i], id) == 0)
-            continue;
-        rc = idset_add(&more, claims.ids[i], strlen(claims.ids[i]), err);
-        if (rc == DT_OK)
-            rc = refs_of(n, claims.ids[i], "opinion--", &more, err);
-    }
+    for (size_t i = 0; i < claims.count && rc == DT_OK; i++)
+        if (strcmp(claims.ids[i], id) != 0)
+            rc = idset_add(&more, claims.ids[i], strlen(claims.ids[i]), err);
     if (rc == DT_OK) {
         idset_unique(&more);
+        /* an opinion fed twice is ignored by the engine (same version) */
         rc = feed_ids(n, who, e, &more, NULL, NULL, err);
     }
     if (rc == DT_OK)
         rc = verify_engine_run(e, as_of, err);
     idset_release(&first);
     idset_release(&claims);
+    idset_release(&opinions);
     idset_release(&more);
     if (rc != DT_OK) {
         verify_engine_free(e);
