@@ -684,39 +684,43 @@ static dt_status sq_collection_get(store *s, store_txn *t, const char *id, store
     return rc;
 }
 
-static dt_status sq_collection_list(store *s, store_collection **out, size_t *count, dt_err *err)
+/* Read every row of a fixed query into a growing array of elem-sized items
+ * filled by read_row (false: a field did not fit). what names the rows in
+ * messages ("collections", "users"). */
+typedef bool (*row_reader)(sqlite3_stmt *s, void *item);
+
+static dt_status list_rows(sq_store *st, const char *sql, size_t elem, row_reader read_row,
+                           const char *what, void **out, size_t *count, dt_err *err)
 {
-    sq_store *st = SQ(s);
     sqlite3_stmt *q = NULL;
-    store_collection *arr = NULL;
+    char *arr = NULL;
     size_t n = 0, cap = 0;
     conn *c;
     bool row = true;
     dt_status rc;
-    DT_CHECK(out != NULL && count != NULL);
     *out = NULL;
     *count = 0;
     rc = read_get(st, NULL, &c, err);
     if (rc != DT_OK)
         return rc;
-    rc = prep(st, c, "SELECT " COLLECTION_COLS " FROM collections ORDER BY id", &q, err, "");
+    rc = prep(st, c, sql, &q, err, "");
     while (rc == DT_OK) {
-        rc = step(st, c, q, &row, "collection list", err);
+        rc = step(st, c, q, &row, what, err);
         if (rc != DT_OK || !row)
             break;
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 8;
-            store_collection *p = dt_realloc(arr, ncap * sizeof *arr);
+            char *p = dt_realloc(arr, ncap * elem);
             if (p == NULL) {
-                rc = dt_fail(err, DT_ENOMEM, "store", "out of memory listing collections");
+                rc = dt_fail(err, DT_ENOMEM, "store", "out of memory listing %s", what);
                 break;
             }
             arr = p;
             cap = ncap;
         }
-        if (!collection_read(q, &arr[n]))
-            rc = dt_fail(err, DT_EDB, "store", "%s: a collection has an oversized field",
-                         st->path);
+        if (!read_row(q, arr + n * elem))
+            rc = dt_fail(err, DT_EDB, "store", "%s: one of the %s has an oversized field",
+                         st->path, what);
         n++;
     }
     done(q);
@@ -728,6 +732,22 @@ static dt_status sq_collection_list(store *s, store_collection **out, size_t *co
     *out = arr;
     *count = n;
     return DT_OK;
+}
+
+static bool collection_row(sqlite3_stmt *s, void *item)
+{
+    return collection_read(s, item);
+}
+
+static dt_status sq_collection_list(store *s, store_collection **out, size_t *count, dt_err *err)
+{
+    void *arr = NULL;
+    dt_status rc;
+    DT_CHECK(out != NULL && count != NULL);
+    rc = list_rows(SQ(s), "SELECT " COLLECTION_COLS " FROM collections ORDER BY id",
+                   sizeof **out, collection_row, "collections", &arr, count, err);
+    *out = arr;
+    return rc;
 }
 
 /* ---- object versions ------------------------------------------------- */
@@ -1445,50 +1465,21 @@ static dt_status sq_user_remove(store_txn *tt, const char *name, dt_err *err)
     return rc;
 }
 
+static bool user_row(sqlite3_stmt *s, void *item)
+{
+    return user_read(s, item);
+}
+
 static dt_status sq_user_list(store *s, store_user **out, size_t *count, dt_err *err)
 {
-    sq_store *st = SQ(s);
-    sqlite3_stmt *q = NULL;
-    store_user *arr = NULL;
-    size_t n = 0, cap = 0;
-    conn *c;
-    bool row = true;
+    void *arr = NULL;
     dt_status rc;
     DT_CHECK(out != NULL && count != NULL);
-    *out = NULL;
-    *count = 0;
-    rc = read_get(st, NULL, &c, err);
-    if (rc != DT_OK)
-        return rc;
-    rc = prep(st, c, "SELECT name, pw_hash, max_marking, created, is_peer FROM users ORDER BY name", &q,
-              err, "");
-    while (rc == DT_OK) {
-        rc = step(st, c, q, &row, "user list", err);
-        if (rc != DT_OK || !row)
-            break;
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            store_user *p = dt_realloc(arr, ncap * sizeof *arr);
-            if (p == NULL) {
-                rc = dt_fail(err, DT_ENOMEM, "store", "out of memory listing users");
-                break;
-            }
-            arr = p;
-            cap = ncap;
-        }
-        if (!user_read(q, &arr[n]))
-            rc = dt_fail(err, DT_EDB, "store", "%s: a user has an oversized field", st->path);
-        n++;
-    }
-    done(q);
-    read_put(st, NULL, c);
-    if (rc != DT_OK) {
-        dt_free(arr);
-        return rc;
-    }
+    rc = list_rows(SQ(s), "SELECT name, pw_hash, max_marking, created, is_peer FROM users "
+                          "ORDER BY name",
+                   sizeof **out, user_row, "users", &arr, count, err);
     *out = arr;
-    *count = n;
-    return DT_OK;
+    return rc;
 }
 
 static dt_status user_exists(sq_store *st, conn *c, const char *user, dt_err *err)
