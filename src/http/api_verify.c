@@ -11,8 +11,9 @@
  * not there (404, as for an id that does not exist), and evidence above
  * its clearance is neither listed nor counted. The JSON forms are the same
  * as `detente ... --json` (node_verify_*_json). The warninglists are loaded
- * per request (about 0.1 s for the shipped set); nothing is cached, so an
- * answer always reflects the evidence stored at that moment. */
+ * once per server (node_verify_lists_shared: read-only, shared by every
+ * thread); verdicts are not cached, so an answer always reflects the
+ * evidence stored at that moment. */
 #include "http/api.h"
 
 #include <stdlib.h>
@@ -34,23 +35,19 @@ static dt_status as_of_arg(const http_api_request *rq, int64_t *out, dt_err *err
     return DT_OK;
 }
 
-/* Load the lists and judge everything rq->who may read (one NULL), or
- * only claim `one` through the evidence index (node_verify_one). */
+/* Judge, with the node's shared warninglists, everything rq->who may read
+ * (one NULL), or only claim `one` through the evidence index. */
 static dt_status judge(node *n, const http_api_request *rq, int64_t as_of, const char *one,
-                       verify_lists **lists, verify_engine **e, dt_err *err)
+                       verify_engine **e, dt_err *err)
 {
     node_principal anon = {.kind = NODE_PRINCIPAL_ANONYMOUS};
     const node_principal *who = rq->who ? rq->who : &anon;
-    dt_status rc = node_verify_lists_load(n, lists, NULL, err);
+    const verify_lists *lists = NULL;
+    dt_status rc = node_verify_lists_shared(n, &lists, err); /* loaded once per server */
     if (rc != DT_OK)
         return rc;
-    rc = one ? node_verify_one(n, who, *lists, as_of, one, e, err)
-             : node_verify_run(n, who, *lists, as_of, e, err);
-    if (rc != DT_OK) {
-        verify_lists_free(*lists);
-        *lists = NULL;
-    }
-    return rc;
+    return one ? node_verify_one(n, who, lists, as_of, one, e, err)
+               : node_verify_run(n, who, lists, as_of, e, err);
 }
 
 static dt_status answer(http_api_response *rs, json_t *v, dt_err *err)
@@ -76,7 +73,6 @@ dt_status http_api_verdicts(node *n, const http_api_request *rq, http_api_respon
     const char *after = http_api_arg(rq, "after");
     uint64_t limit = PAGE_DEFAULT;
     int64_t as_of;
-    verify_lists *lists = NULL;
     verify_engine *e = NULL;
     dt_status rc;
 
@@ -95,7 +91,7 @@ dt_status http_api_verdicts(node *n, const http_api_request *rq, http_api_respon
                            "state must be unverified, corroborated, disputed, refuted or "
                            "likely-benign");
     }
-    rc = judge(n, rq, as_of, NULL, &lists, &e, err);
+    rc = judge(n, rq, as_of, NULL, &e, err);
     if (rc != DT_OK)
         return rc;
     json_t *out = json_object(), *arr = json_array();
@@ -134,7 +130,6 @@ dt_status http_api_verdicts(node *n, const http_api_request *rq, http_api_respon
     }
     json_decref(arr);
     verify_engine_free(e);
-    verify_lists_free(lists);
     return rc;
 }
 
@@ -144,7 +139,6 @@ dt_status http_api_verdict(node *n, const http_api_request *rq, http_api_respons
     static const char *const allowed[] = {"as_of", NULL};
     const char *id = rq->path + strlen("verdicts/");
     int64_t as_of;
-    verify_lists *lists = NULL;
     verify_engine *e = NULL;
     verify_explain x;
     size_t i;
@@ -153,7 +147,7 @@ dt_status http_api_verdict(node *n, const http_api_request *rq, http_api_respons
     if ((rc = http_api_args_only(rq, allowed, err)) != DT_OK ||
         (rc = as_of_arg(rq, &as_of, err)) != DT_OK)
         return rc;
-    rc = judge(n, rq, as_of, id, &lists, &e, err);
+    rc = judge(n, rq, as_of, id, &e, err);
     if (rc != DT_OK)
         return rc;
     if (!verify_engine_find(e, id, &i))
@@ -163,7 +157,6 @@ dt_status http_api_verdict(node *n, const http_api_request *rq, http_api_respons
         verify_explain_release(&x);
     }
     verify_engine_free(e);
-    verify_lists_free(lists);
     return rc;
 }
 
@@ -173,7 +166,6 @@ dt_status http_api_reliability(node *n, const http_api_request *rq, http_api_res
     static const char *const allowed[] = {"as_of", "months", NULL};
     uint64_t months = 6;
     int64_t as_of;
-    verify_lists *lists = NULL;
     verify_engine *e = NULL;
     dt_status rc;
 
@@ -183,7 +175,7 @@ dt_status http_api_reliability(node *n, const http_api_request *rq, http_api_res
         return rc;
     if (months > 120)
         return dt_fail(err, DT_EINVALID, "months", "months must be 0..120");
-    rc = judge(n, rq, as_of, NULL, &lists, &e, err);
+    rc = judge(n, rq, as_of, NULL, &e, err);
     if (rc != DT_OK)
         return rc;
     json_t *arr = json_array();
@@ -198,7 +190,6 @@ dt_status http_api_reliability(node *n, const http_api_request *rq, http_api_res
     else
         json_decref(arr);
     verify_engine_free(e);
-    verify_lists_free(lists);
     return rc;
 }
 

@@ -10,6 +10,7 @@
  * owner, as ssh does: a leaked node key lets anyone speak for the party. */
 #include "node/node_int.h"
 #include "stix/stix.h"
+#include "verify/verify.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -405,6 +406,7 @@ dt_status node_open(const char *home, node **out, dt_err *err)
         return dt_fail(err, DT_EARG, home, "path too long");
     }
     snprintf(n->home, sizeof n->home, "%s", home);
+    pthread_mutex_init(&n->lists_lock, NULL);
     rc = node_config_load(home, &n->conf, err);
     if (rc == DT_ENOTFOUND || (rc == DT_EIO && err && strstr(err->msg, "No such file"))) {
         if (err) {
@@ -442,6 +444,8 @@ void node_close(node *n)
     if (n == NULL)
         return;
     store_close(n->st);
+    verify_lists_free(n->lists);
+    pthread_mutex_destroy(&n->lists_lock);
     sodium_memzero(n->sk, sizeof n->sk);
     dt_free(n);
 }

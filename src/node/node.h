@@ -270,6 +270,10 @@ void node_key_fingerprint(const uint8_t pk[crypto_sign_PUBLICKEYBYTES], char out
  * nothing); *shipped tells (may be NULL). A configured directory that
  * cannot be read: DT_EIO. Caller owns *out. */
 dt_status node_verify_lists_load(node *n, verify_lists **out, bool *shipped, dt_err *err);
+/* The same lists, loaded once per open node and kept until node_close
+ * (immutable, shared by every thread: the server's verdict endpoints). The
+ * caller does not free them. */
+dt_status node_verify_lists_shared(node *n, const verify_lists **out, dt_err *err);
 
 /* Feed every indicator, relationship, sighting and opinion `who` may read
  * (newest versions, every readable collection) to a new engine and run it.

@@ -13,6 +13,8 @@ struct node {
     char identity_id[160];
     uint8_t pk[crypto_sign_PUBLICKEYBYTES];
     uint8_t sk[crypto_sign_SECRETKEYBYTES]; /* wiped in node_close */
+    pthread_mutex_t lists_lock;             /* guards the first load of lists */
+    struct verify_lists *lists;             /* warninglists, loaded once, read-only */
 };
 
 /* node_object_sign, also writing the signed object's RFC 8785 bytes to jcs

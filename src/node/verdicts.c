@@ -88,6 +88,17 @@ dt_status node_verify_lists_load(node *n, verify_lists **out, bool *shipped, dt_
     return DT_OK;
 }
 
+dt_status node_verify_lists_shared(node *n, const verify_lists **out, dt_err *err)
+{
+    dt_status rc = DT_OK;
+    pthread_mutex_lock(&n->lists_lock);
+    if (n->lists == NULL)
+        rc = node_verify_lists_load(n, &n->lists, NULL, err);
+    *out = n->lists;
+    pthread_mutex_unlock(&n->lists_lock);
+    return rc;
+}
+
 static dt_status feed_collection(node *n, const node_principal *who, const char *collection,
                                  verify_engine *e, dt_err *err)
 {
