@@ -1,6 +1,7 @@
 /* Unit tests for the ledger as a node uses it: lazy signed heads, key
  * rotation, the whole-ledger check, bundles, and the /detente/v1/ ledger
  * endpoints through http_api_dispatch. Each test gets a fresh node. */
+#define _XOPEN_SOURCE 700 /* nftw, in node_fixture.h */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,39 +17,8 @@
 #include "ledger/ledger.h"
 #include "node/node.h"
 
-typedef struct fixture {
-    char home[256];
-    node *n;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    char tmpl[] = "/tmp/detente-lnode-XXXXXX";
-    dt_err err = {0};
-    if (f == NULL || mkdtemp(tmpl) == NULL)
-        return -1;
-    snprintf(f->home, sizeof f->home, "%s/home", tmpl);
-    node_init_opts o = {.name = "party-ledger", .default_marking = NODE_TLP_AMBER};
-    if (node_init(f->home, &o, &err) != DT_OK || node_open(f->home, &f->n, &err) != DT_OK) {
-        fprintf(stderr, "setup: %s: %s\n", err.where, err.msg);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    char cmd[600];
-    node_close(f->n);
-    snprintf(cmd, sizeof cmd, "rm -rf \"$(dirname '%s')\"", f->home);
-    if (system(cmd) != 0)
-        return -1;
-    free(f);
-    return 0;
-}
+#define NODE_FIXTURE_NAME "party-ledger"
+#include "node_fixture.h"
 
 static void add_indicators(node *n, int from, int count)
 {

@@ -2,6 +2,7 @@
  * versions, atomicity, ledger leaves), the door out (grants, markings),
  * deletion with tombstones, signatures. Each test gets a fresh data
  * directory under /tmp. */
+#define _XOPEN_SOURCE 700 /* nftw, in node_fixture.h */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,40 +18,8 @@
 #include "node/node.h"
 #include "stix/stix.h"
 
-typedef struct fixture {
-    char home[256];
-    node *n;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    char tmpl[] = "/tmp/detente-node-XXXXXX";
-    dt_err err = {0};
-    if (f == NULL || mkdtemp(tmpl) == NULL)
-        return -1;
-    snprintf(f->home, sizeof f->home, "%s/home", tmpl);
-    node_init_opts o = {.name = "party-test", .default_marking = NODE_TLP_AMBER};
-    if (node_init(f->home, &o, &err) != DT_OK || node_open(f->home, &f->n, &err) != DT_OK) {
-        fprintf(stderr, "setup: %s: %s\n", err.where, err.msg);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    char cmd[600];
-    node_close(f->n);
-    /* the parent is the mkdtemp directory */
-    snprintf(cmd, sizeof cmd, "rm -rf \"$(dirname '%s')\"", f->home);
-    if (system(cmd) != 0)
-        return -1;
-    free(f);
-    return 0;
-}
+#define NODE_FIXTURE_NAME "party-test"
+#include "node_fixture.h"
 
 static const char *indicator(const char *uuid_tail, const char *modified, const char *value)
 {
