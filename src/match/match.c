@@ -7,10 +7,14 @@
  * (linear probing, load <= 1/2) keyed by XXH3-64 over the normalised bytes
  * with the namespace as seed. A probe touches one or two 24-byte slots and
  * compares bytes only on a full 64-bit hash match. In front of the table
- * sits a blocked Bloom filter (one 64-byte block per key, 8 bits set in
- * it, about 16 bits per value: 2 MiB for a million values, so it stays in
- * the L2/L3 cache): most log values are not indicators, and for them a
- * lookup costs one cached line instead of a cache miss into the table.
+ * sits a split-block Bloom filter (one 64-byte block per key, one bit set
+ * in each of its eight words, tested without a branch; about 16 bits per
+ * value: 2 MiB for a million values, so it stays in the L2/L3 cache): most
+ * log values are not indicators, and for them a lookup costs one cached
+ * line instead of a cache miss into the table. A domain looks up itself
+ * and each parent on a label boundary, but only parents with a label count
+ * some domain value of the set has (no set of registrable domains is asked
+ * for "com").
  * Another filter marks the /16 (IPv4) or top 16 bits (IPv6) prefixes that
  * any range touches, so most addresses skip the binary search. CIDR ranges become
  * disjoint segments [start, end] (a sweep over all range boundaries), each
@@ -28,9 +32,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+/* the short-key paths of XXH3, inlined: most keys are a few bytes */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#define KEY_MAX 2048
+#define KEY_MAX MATCH_VALUE_MAX
 
 /* Namespaces of the exact table: the match_type, so one table serves all. */
 
@@ -90,6 +99,7 @@ struct match_set {
     size_t value_count[MATCH_TYPE_COUNT];
     /* prefilters */
     uint64_t *bloom;       /* 8 words (512 bits) per block */
+    uint64_t dom_labels;   /* bit n-1: a domain value has n labels (bit 63: 64 or more) */
     uint64_t bloom_mask;   /* block count - 1 */
     uint64_t range16[2][1024]; /* per family: bit per top-16-bit prefix a range touches */
     /* patterns evaluated per record */
@@ -153,10 +163,32 @@ size_t match_hash_decode(const char *v, size_t len, uint8_t *out)
 {
     const unsigned char *u = (const unsigned char *)v;
     unsigned ok = 1;
+    size_t i = 0;
     if (len != 32 && len != 40 && len != 64 && len != 128)
         return 0;
+#ifdef __SSE2__
+    /* 16 digits at a time: value of each digit, then pairs into bytes */
+    for (; i + 16 <= len; i += 16) {
+        __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(u + i));
+        __m128i lc = _mm_or_si128(c, _mm_set1_epi8(0x20));
+        /* signed compares: bytes >= 0x80 are negative and fail both tests */
+        __m128i dig = _mm_and_si128(_mm_cmpgt_epi8(c, _mm_set1_epi8('0' - 1)),
+                                    _mm_cmplt_epi8(c, _mm_set1_epi8('9' + 1)));
+        __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(lc, _mm_set1_epi8('a' - 1)),
+                                      _mm_cmplt_epi8(lc, _mm_set1_epi8('f' + 1)));
+        if (_mm_movemask_epi8(_mm_or_si128(dig, alpha)) != 0xFFFF)
+            return 0;
+        __m128i val = _mm_or_si128(
+            _mm_and_si128(dig, _mm_sub_epi8(c, _mm_set1_epi8('0'))),
+            _mm_andnot_si128(dig, _mm_sub_epi8(lc, _mm_set1_epi8('a' - 10))));
+        /* 16-bit lanes hold (first digit, second digit): first << 4 | second */
+        __m128i pair = _mm_or_si128(_mm_slli_epi16(_mm_and_si128(val, _mm_set1_epi16(0xFF)), 4),
+                                    _mm_srli_epi16(val, 8));
+        _mm_storel_epi64((__m128i *)(void *)(out + i / 2), _mm_packus_epi16(pair, pair));
+    }
+#endif
     /* no branch per digit: validity is and-ed, checked once */
-    for (size_t i = 0; i < len; i += 2) {
+    for (; i < len; i += 2) {
         ok &= hex_ok[u[i]] & hex_ok[u[i + 1]];
         out[i / 2] = (uint8_t)(hex_tab[u[i]] << 4 | hex_tab[u[i + 1]]);
     }
@@ -165,7 +197,8 @@ size_t match_hash_decode(const char *v, size_t len, uint8_t *out)
 
 bool match_ipv4_parse(const char *v, size_t len, uint32_t *out)
 {
-    /* one pass, one branch per byte in the common case */
+    /* one pass, one branch per byte in the common case (a branch-free
+     * version measured slower: twice the instructions) */
     uint32_t addr = 0, n = 0;
     unsigned digits = 0, dots = 0;
     if (len < 7 || len > 15)
@@ -715,6 +748,21 @@ static dt_status add_ip(match_set *s, uint32_t ind, match_type t, const char *v,
     return add_range(s, ind, 1, lo, hi, err);
 }
 
+/* The dom_labels bit of a normalised domain. */
+static uint64_t label_bit(const char *d, size_t len)
+{
+    unsigned labels = 1;
+    for (size_t i = 0; i < len; i++)
+        labels += d[i] == '.';
+    return UINT64_C(1) << (labels > 64 ? 63 : labels - 1);
+}
+
+/* Does the set hold a domain of this many labels? */
+static bool has_labels(const match_set *s, unsigned labels)
+{
+    return (s->dom_labels >> (labels > 64 ? 63 : labels - 1)) & 1;
+}
+
 dt_status match_set_add_value(match_set *s, uint32_t ind, match_type t, const char *v,
                               size_t len, dt_err *err)
 {
@@ -733,6 +781,7 @@ dt_status match_set_add_value(match_set *s, uint32_t ind, match_type t, const ch
         if (n == 0)
             return dt_fail(err, DT_EINVALID, "match", "not a domain name: '%.*s'",
                            (int)(len > 100 ? 100 : len), v);
+        s->dom_labels |= label_bit(buf, n);
         return add_exact(s, ind, t, buf, n, err);
     case MATCH_IPV4:
     case MATCH_IPV6:
@@ -888,33 +937,37 @@ out:
     return rc;
 }
 
-/* The block and the 8 bit positions of a key come from different bits of
- * its 64-bit hash: block from the low bits, positions from 8 x 6 high bits
- * (a 64-bit multiply spreads them when the table is large). */
+/* Split-block filter: the block comes from the low bits of the key's
+ * 64-bit hash, and one bit in each of the block's 8 words from 6 bits each
+ * of a remix of the hash (so the positions do not depend on the block). */
+static inline uint64_t bloom_bits(uint64_t h, uint64_t m[8])
+{
+    uint64_t x = (h ^ (h >> 29)) * 0xBF58476D1CE4E5B9ull;
+    x ^= x >> 32;
+    for (int i = 0; i < 8; i++)
+        m[i] = UINT64_C(1) << ((x >> (6 * i + 16)) & 63);
+    return x;
+}
+
 static inline void bloom_add(match_set *s, uint64_t h)
 {
-    uint64_t *b = s->bloom + ((h & s->bloom_mask) << 3);
-    uint64_t x = h * 0x9E3779B97F4A7C15ull;
-    for (int i = 0; i < 8; i++) {
-        unsigned pos = (unsigned)(x >> (64 - 9)); /* 0..511 */
-        b[pos >> 6] |= UINT64_C(1) << (pos & 63);
-        x = (x << 9) | (x >> 55);
-        x ^= x >> 29;
-    }
+    uint64_t *b = s->bloom + ((h & s->bloom_mask) << 3), m[8];
+    bloom_bits(h, m);
+    for (int i = 0; i < 8; i++)
+        b[i] |= m[i];
 }
 
 static inline bool bloom_maybe(const match_set *s, uint64_t h)
 {
     const uint64_t *b = s->bloom + ((h & s->bloom_mask) << 3);
-    uint64_t x = h * 0x9E3779B97F4A7C15ull;
-    for (int i = 0; i < 8; i++) {
-        unsigned pos = (unsigned)(x >> (64 - 9));
-        if (!(b[pos >> 6] & (UINT64_C(1) << (pos & 63))))
-            return false;
-        x = (x << 9) | (x >> 55);
-        x ^= x >> 29;
-    }
-    return true;
+    uint64_t x = (h ^ (h >> 29)) * 0xBF58476D1CE4E5B9ull, miss = 0;
+    x ^= x >> 32;
+    /* no branch: the eight words are in one line (bloom_bits, unrolled) */
+#define BLOOM_WORD(i) (miss |= (UINT64_C(1) << ((x >> (6 * (i) + 16)) & 63)) & ~b[i])
+    BLOOM_WORD(0), BLOOM_WORD(1), BLOOM_WORD(2), BLOOM_WORD(3);
+    BLOOM_WORD(4), BLOOM_WORD(5), BLOOM_WORD(6), BLOOM_WORD(7);
+#undef BLOOM_WORD
+    return miss == 0;
 }
 
 static void range16_mark(match_set *s, int fam)
@@ -1278,14 +1331,17 @@ static bool many_keys(const match_set *s, const match_query *q, mquery *mq, mkey
     case MATCH_DOMAIN: {
         if (s->value_count[MATCH_DOMAIN] == 0)
             return true;
-        bool plain = v[len - 1] != '.';
-        for (size_t i = 0; plain && i < len; i++) {
-            unsigned char c = (unsigned char)v[i];
-            if ((c >= 'A' && c <= 'Z') || c >= 0x80 || c <= ' ')
-                plain = false;
+        /* one pass: is it lower-case ASCII already, and where are its dots */
+        uint16_t dots[128];
+        unsigned nd = 0, bad = v[len - 1] == '.';
+        for (size_t i = 0; i < len; i++) {
+            unsigned c = (unsigned char)v[i];
+            bad |= (c - 'A' < 26) | (c >= 0x80) | (c <= ' ');
+            dots[nd & 127] = (uint16_t)i;
+            nd += c == '.';
         }
         size_t dl;
-        if (plain) {
+        if (!bad && len <= 255 && nd < 128) {
             if (b + len > MANY_BYTES)
                 return false;
             memcpy(bytes + b, v, len);
@@ -1296,18 +1352,35 @@ static bool many_keys(const match_set *s, const match_query *q, mquery *mq, mkey
             dl = match_domain_normalise(v, len, (char *)bytes + b, MANY_BYTES - b);
             if (dl == 0)
                 return true;
+            nd = 0;
+            for (size_t i = 0; i < dl && nd < 128; i++)
+                if (bytes[b + i] == '.')
+                    dots[nd++] = (uint16_t)i;
+            if (nd == 128) { /* more labels than any name has: each by hand */
+                nd = 0;
+                for (size_t i = 0; i < dl; i++)
+                    nd += bytes[b + i] == '.';
+                if (has_labels(s, nd + 1))
+                    PUSH_KEY(MATCH_DOMAIN, b, dl);
+                for (size_t i = 0; i + 1 < dl; i++)
+                    if (bytes[b + i] == '.' && has_labels(s, nd--))
+                        PUSH_KEY(MATCH_DOMAIN, b + i + 1, dl - i - 1);
+                b += dl;
+                break;
+            }
         }
-        const uint8_t *d = bytes + b;
-        PUSH_KEY(MATCH_DOMAIN, b, dl);
-        for (size_t i = 0; i + 1 < dl; i++)
-            if (d[i] == '.')
-                PUSH_KEY(MATCH_DOMAIN, b + i + 1, dl - i - 1);
+        /* the name itself, then each parent on a label boundary */
+        if (has_labels(s, nd + 1))
+            PUSH_KEY(MATCH_DOMAIN, b, dl);
+        for (unsigned j = 0; j < nd; j++)
+            if (dots[j] + 1u < dl && has_labels(s, nd - j))
+                PUSH_KEY(MATCH_DOMAIN, b + dots[j] + 1, dl - dots[j] - 1u);
         b += dl;
         break;
     }
     case MATCH_IPV4: {
-        uint32_t a;
-        if (s->value_count[MATCH_IPV4] == 0 || !match_ipv4_parse(v, len, &a))
+        uint32_t a = q->a4;
+        if (s->value_count[MATCH_IPV4] == 0 || (!q->parsed && !match_ipv4_parse(v, len, &a)))
             return true;
         if (b + 4 > MANY_BYTES)
             return false;

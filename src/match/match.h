@@ -91,11 +91,16 @@ typedef struct match_hit {
 size_t match_lookup(const match_set *s, match_type t, const char *v, size_t len, match_hit *hits,
                     size_t max);
 
+/* Values longer than this (in bytes, as they appear) are never found. */
+#define MATCH_VALUE_MAX 2048
+
 /* One value of a batch for match_lookup_many. */
 typedef struct match_query {
     match_type type;
     const char *v;
     size_t len;
+    bool parsed;   /* MATCH_IPV4 only: the address is a4 (parsed by the caller) */
+    uint32_t a4;
 } match_query;
 
 /* Called for each query of a batch that hit, in query order; hits are

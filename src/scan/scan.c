@@ -257,15 +257,22 @@ enum { NT_ORIG_H = 8, NT_RESP_H, NT_ORIG_P, NT_RESP_P, NT_PROTO, NT_COUNT };
 #define MAX_OBS 64
 #define MAX_CANDS 256
 
-/* A value of the line waiting for the batched lookup at the end of the line. */
+/* A value waiting for the batched lookup. Its bytes are not copied when
+ * they lie in the input, which outlives the scan; values made on the side
+ * (refanged, unescaped) and JSON paths are copied into cand_mem. */
 typedef struct cand {
     uint64_t line;
     int64_t ts;
+    const char *field, *v;
+    const char *ts_text; /* Zeek: the line's ts field, parsed only on a hit */
+    uint32_t field_len, val_len;
+    uint32_t a4;         /* pre4: the IPv4 address, parsed already */
+    uint16_t ts_len;
     uint8_t type;
-    bool has_ts;
-    uint32_t field_off, field_len, val_off, val_len; /* into worker cand_bytes */
+    bool has_ts, pre4;
 } cand;
 #define FLUSH_CANDS 128 /* values gathered over lines before one batched lookup */
+#define CAND_MEM 32768  /* bytes of copied values between two lookups */
 
 typedef struct diag {
     uint64_t line;
@@ -276,6 +283,7 @@ typedef struct col {
     const char *name;
     uint32_t len;
     scan_class cls;
+    bool multi; /* may hold several values (Zeek set/vector; all without #types) */
 } col;
 
 typedef struct worker {
@@ -284,6 +292,7 @@ typedef struct worker {
     scan_format format;
     const char *base;
     size_t begin, end, max_line;
+    size_t data_len;   /* the whole input at base: values in it are not copied */
     _Atomic uint64_t *progress;
     bool drop_behind;  /* madvise(DONTNEED) the pages already scanned */
     size_t dropped;    /* offset up to which they were */
@@ -303,12 +312,15 @@ typedef struct worker {
     size_t line_first_rec;
     bool line_has_ts;
     int64_t line_ts;
+    const char *ts_text; /* Zeek: the line's ts, not parsed yet (no pattern needs it) */
+    size_t ts_len;
     /* scratch (refang, unescape), reused line after line */
     dt_buf tmp;
     /* the line's values, looked up together when the line is done */
     cand cands[MAX_CANDS];
     size_t cand_count, line_first_cand;
-    dt_buf cand_bytes;
+    size_t cand_used;          /* bytes of cand_mem */
+    char cand_mem[CAND_MEM];
     /* pattern evaluation: the observables of the line */
     uint32_t pat_types;  /* SCO bits patterns name; 0: no evaluation */
     obs obs[MAX_OBS];
@@ -408,36 +420,80 @@ static void obs_add(worker *w, unsigned sco, const char *field, size_t flen, con
         w->obs_bits |= 1u << sco;
 }
 
+static inline bool in_input(const worker *w, const char *p, size_t len)
+{
+    uintptr_t a = (uintptr_t)p, b = (uintptr_t)w->base;
+    return a >= b && a - b <= w->data_len && len <= w->data_len - (a - b);
+}
+
+/* Bytes for a cand: the input itself, or a copy in cand_mem (NULL when it
+ * is full: the caller flushes and asks again). */
+static const char *cand_keep(worker *w, const char *p, size_t len)
+{
+    if (in_input(w, p, len))
+        return p;
+    if (CAND_MEM - w->cand_used < len)
+        return NULL;
+    char *o = w->cand_mem + w->cand_used;
+    memcpy(o, p, len);
+    w->cand_used += len;
+    return o;
+}
+
+/* A value or field that is not in the input: copied. */
+static __attribute__((noinline)) void cand_copy(worker *w, cand *c)
+{
+    const char *kf = cand_keep(w, c->field, c->field_len);
+    const char *kv = kf ? cand_keep(w, c->v, c->val_len) : NULL;
+    if (kv == NULL) {
+        cands_flush(w); /* both fit in an empty cand_mem */
+        kf = cand_keep(w, c->field, c->field_len);
+        kv = cand_keep(w, c->v, c->val_len);
+    }
+    c->field = kf;
+    c->v = kv;
+}
+
+static inline void push_cand(worker *w, match_type t, const char *field, size_t flen,
+                             const char *v, size_t vlen, bool pre4, uint32_t a4)
+{
+    if (vlen > MATCH_VALUE_MAX || flen > 1024)
+        return; /* never found: not worth a lookup */
+    if (w->cand_count == MAX_CANDS)
+        cands_flush(w); /* a line with many values: its timestamp is set later */
+    cand c = {.line = w->lineno, .type = (uint8_t)t, .field = field, .field_len = (uint32_t)flen,
+              .v = v, .val_len = (uint32_t)vlen, .pre4 = pre4, .a4 = a4};
+    if (!in_input(w, field, flen) || !in_input(w, v, vlen))
+        cand_copy(w, &c);
+    w->cands[w->cand_count++] = c;
+}
+
 static void look(worker *w, match_type t, const char *field, size_t flen, const char *v,
                  size_t vlen)
 {
     if (w->pat_types & (1u << t))
         obs_add(w, t, field, flen, v, vlen);
-    if (!w->type_active[t])
-        return;
-    if (w->cand_count == MAX_CANDS)
-        cands_flush(w); /* a line with many values: its timestamp is set later */
-    size_t off = w->cand_bytes.len;
-    if (w->cand_bytes.cap - off < flen + vlen &&
-        dt_buf_reserve(&w->cand_bytes, flen + vlen, NULL) != DT_OK) {
-        w->oom = true;
-        return;
-    }
-    memcpy(w->cand_bytes.data + off, field, flen);
-    memcpy(w->cand_bytes.data + off + flen, v, vlen);
-    w->cand_bytes.len = off + flen + vlen;
-    w->cands[w->cand_count++] = (cand){.line = w->lineno, .type = (uint8_t)t,
-                                       .field_off = (uint32_t)off, .field_len = (uint32_t)flen,
-                                       .val_off = (uint32_t)(off + flen),
-                                       .val_len = (uint32_t)vlen};
+    if (w->type_active[t])
+        push_cand(w, t, field, flen, v, vlen, false, 0);
+}
+
+/* An IPv4 address the reader has parsed already. */
+static void look4(worker *w, const char *field, size_t flen, const char *v, size_t vlen,
+                  uint32_t a)
+{
+    if (w->pat_types & (1u << MATCH_IPV4))
+        obs_add(w, MATCH_IPV4, field, flen, v, vlen);
+    if (w->type_active[MATCH_IPV4])
+        push_cand(w, MATCH_IPV4, field, flen, v, vlen, true, a);
 }
 
 static void cand_hit(void *ctx, size_t i, const match_hit *hits, size_t n)
 {
     worker *w = ctx;
-    const cand *c = &w->cands[i];
-    const char *b = w->cand_bytes.data;
-    emit(w, c, b + c->field_off, c->field_len, b + c->val_off, c->val_len, hits, n);
+    cand *c = &w->cands[i];
+    if (!c->has_ts && c->ts_text != NULL)
+        c->has_ts = scan_ts_parse(c->ts_text, c->ts_len, &c->ts);
+    emit(w, c, c->field, c->field_len, c->v, c->val_len, hits, n);
 }
 
 /* Look the gathered values up in one batch: their cache misses overlap.
@@ -446,13 +502,14 @@ static void cand_hit(void *ctx, size_t i, const match_hit *hits, size_t n)
 static void cands_flush(worker *w)
 {
     match_query q[MAX_CANDS];
-    for (size_t i = 0; i < w->cand_count; i++)
-        q[i] = (match_query){(match_type)w->cands[i].type,
-                             w->cand_bytes.data + w->cands[i].val_off, w->cands[i].val_len};
+    for (size_t i = 0; i < w->cand_count; i++) {
+        const cand *c = &w->cands[i];
+        q[i] = (match_query){(match_type)c->type, c->v, c->val_len, c->pre4, c->a4};
+    }
     match_lookup_many(w->set, q, w->cand_count, cand_hit, w);
     w->cand_count = 0;
     w->line_first_cand = 0;
-    dt_buf_reset(&w->cand_bytes);
+    w->cand_used = 0;
 }
 
 /* Drop what the current line gave (a broken line). */
@@ -482,7 +539,7 @@ static void look_host(worker *w, const char *field, size_t flen, const char *v, 
 {
     uint32_t a;
     if (looks_v4(v, vlen) && match_ipv4_parse(v, vlen, &a))
-        look(w, MATCH_IPV4, field, flen, v, vlen);
+        look4(w, field, flen, v, vlen, a);
     else if (has_byte(v, vlen, ':'))
         look(w, MATCH_IPV6, field, flen, v, vlen);
     else
@@ -679,9 +736,16 @@ static void scan_value(worker *w, scan_class cls, const char *field, size_t flen
     case SCAN_CLASS_DOMAIN:
         look(w, MATCH_DOMAIN, field, flen, v, vlen);
         break;
-    case SCAN_CLASS_ADDR:
-        look(w, has_byte(v, vlen, ':') ? MATCH_IPV6 : MATCH_IPV4, field, flen, v, vlen);
+    case SCAN_CLASS_ADDR: {
+        uint32_t a;
+        if (has_byte(v, vlen, ':'))
+            look(w, MATCH_IPV6, field, flen, v, vlen);
+        else if (match_ipv4_parse(v, vlen, &a))
+            look4(w, field, flen, v, vlen, a);
+        else
+            look(w, MATCH_IPV4, field, flen, v, vlen);
         break;
+    }
     case SCAN_CLASS_HOST:
         look_host(w, field, flen, v, vlen);
         break;
@@ -754,6 +818,7 @@ static void zeek_header(worker *w, const char *s, size_t len)
             col *c = &w->cols[w->ncols];
             c->name = s + i;
             c->len = (uint32_t)(e - i);
+            c->multi = true;
             scan_class cls = scan_fieldmap_get(w->fm, c->name, c->len);
             c->cls = w->active[cls] ? cls : SCAN_CLASS_NONE;
             if (c->len == 2 && memcmp(c->name, "ts", 2) == 0)
@@ -767,6 +832,21 @@ static void zeek_header(worker *w, const char *s, size_t len)
             i = e + 1;
         }
         w->warned_noheader = false;
+    } else if (len > 7 && memcmp(s, "#types\t", 7) == 0 && w->have_header) {
+        /* only set[...] and vector[...] columns are split on the set
+         * separator; a #types line that does not fit #fields changes nothing */
+        size_t i = 7, k = 0;
+        bool multi[MAX_COLS];
+        while (i <= len && k < MAX_COLS) {
+            const char *tab = memchr(s + i, '\t', len - i);
+            size_t e = tab ? (size_t)(tab - s) : len;
+            multi[k++] = (e - i >= 4 && memcmp(s + i, "set[", 4) == 0) ||
+                         (e - i >= 7 && memcmp(s + i, "vector[", 7) == 0);
+            i = e + 1;
+        }
+        if (k == w->ncols)
+            for (size_t c = 0; c < k; c++)
+                w->cols[c].multi = multi[c];
     } else if (len == 16 && memcmp(s, "#set_separator\t", 15) == 0) {
         w->set_sep = s[15];
     }
@@ -840,7 +920,13 @@ static void zeek_line(worker *w, const char *s, size_t len)
     off[n] = (uint32_t)len + 1;
     if (w->ts_col >= 0) {
         const char *t = s + off[w->ts_col];
-        w->line_has_ts = scan_ts_parse(t, off[w->ts_col + 1] - 1 - off[w->ts_col], &w->line_ts);
+        size_t tl = off[w->ts_col + 1] - 1 - off[w->ts_col];
+        if (w->pat_types)
+            w->line_has_ts = scan_ts_parse(t, tl, &w->line_ts);
+        else if (tl <= 64) { /* parsed when the line has a match */
+            w->ts_text = t;
+            w->ts_len = tl;
+        }
     }
     if (w->pat_types & (1u << MATCH_SCO_NETWORK_TRAFFIC)) {
         for (int k = 0; k < NT_COUNT - NT_ORIG_H; k++) {
@@ -861,7 +947,7 @@ static void zeek_line(worker *w, const char *s, size_t len)
         size_t fl = off[c + 1] - 1 - off[c];
         if ((fl == 1 && f[0] == '-') || (fl == 7 && memcmp(f, "(empty)", 7) == 0))
             continue;
-        if (cls == SCAN_CLASS_URL || cls == SCAN_CLASS_TEXT) {
+        if (cls == SCAN_CLASS_URL || cls == SCAN_CLASS_TEXT || !w->cols[c].multi) {
             scan_value(w, cls, w->cols[c].name, w->cols[c].len, f, fl);
             continue;
         }
@@ -1482,6 +1568,7 @@ static void *worker_run(void *arg)
             w->line_first_rec = w->rec_count;
             w->line_first_cand = w->cand_count;
             w->line_has_ts = false;
+            w->ts_text = NULL;
             if (w->pat_types) {
                 w->obs_count = 0;
                 w->obs_bits = 0;
@@ -1498,6 +1585,11 @@ static void *worker_run(void *arg)
                     w->cands[c].has_ts = true;
                     w->cands[c].ts = w->line_ts;
                 }
+            else if (w->ts_text != NULL)
+                for (size_t c = w->line_first_cand; c < w->cand_count; c++) {
+                    w->cands[c].ts_text = w->ts_text;
+                    w->cands[c].ts_len = (uint16_t)w->ts_len;
+                }
             if (w->pat_types) {
                 /* evaluation wants the line's indexed matches first */
                 if (w->cand_count > 0)
@@ -1508,6 +1600,9 @@ static void *worker_run(void *arg)
                 cands_flush(w);
             }
             /* matches of this line made before its timestamp was known */
+            if (!w->line_has_ts && w->ts_text != NULL && w->rec_count > 0 &&
+                w->recs[w->rec_count - 1].line == w->lineno)
+                w->line_has_ts = scan_ts_parse(w->ts_text, w->ts_len, &w->line_ts);
             for (size_t r = w->rec_count; w->line_has_ts && r > 0 && w->recs[r - 1].line == w->lineno;
                  r--) {
                 w->recs[r - 1].has_ts = true;
@@ -1535,7 +1630,6 @@ static void worker_release(worker *w)
     dt_buf_release(&w->bytes);
     dt_buf_release(&w->tmp);
     dt_buf_release(&w->obs_bytes);
-    dt_buf_release(&w->cand_bytes);
 }
 
 static scan_format detect(const char *name, const char *d, size_t len)
@@ -1666,6 +1760,7 @@ static dt_status scan_run(const match_set *set, const char *name, const char *da
         w->fm = fm;
         w->format = fmt;
         w->base = data;
+        w->data_len = len;
         w->begin = prev;
         w->end = e;
         w->max_line = opts->max_line ? opts->max_line : (1u << 20);
@@ -1696,7 +1791,6 @@ static dt_status scan_run(const match_set *set, const char *name, const char *da
         uint32_t pt = match_set_pattern_types(set);
         w->pat_types = pt;
         dt_buf_init(&w->obs_bytes, BUF_MAX);
-        dt_buf_init(&w->cand_bytes, BUF_MAX);
         for (unsigned k = 0; k < MATCH_TYPE_COUNT; k++)
             w->type_active[k] = match_set_value_count(set, (match_type)k) > 0;
         /* an IPv4-mapped IPv6 address is looked up as IPv4 too */

@@ -276,7 +276,7 @@ static void test_match_lookup_many_same_as_single(void **state)
     match_set *s = set_of(vals, types, sizeof vals / sizeof vals[0]);
     /* 600 queries: more than one batch round */
     for (size_t i = 0; i < 600; i++)
-        q[i] = (match_query){probe[i % np].t, probe[i % np].v, strlen(probe[i % np].v)};
+        q[i] = (match_query){.type = probe[i % np].t, .v = probe[i % np].v, .len = strlen(probe[i % np].v)};
     match_lookup_many(s, q, 600, many_cb, g);
     assert_true(g->ordered);
     size_t expect_calls = 0;
