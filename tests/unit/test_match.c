@@ -291,6 +291,99 @@ static void test_match_lookup_many_same_as_single(void **state)
     match_set_free(s);
 }
 
+/* Every byte value at every position of a digest: decoded exactly when all
+ * are hex digits (the 16-at-a-time path and the tail agree). */
+static void test_match_hash_decode_every_byte(void **state)
+{
+    static const char hex[] = "0123456789abcdef";
+    const size_t lens[] = {32, 40, 64, 128};
+    (void)state;
+    for (size_t li = 0; li < 4; li++) {
+        size_t len = lens[li];
+        char v[129];
+        uint8_t out[64];
+        for (size_t i = 0; i < len; i++)
+            v[i] = hex[(i * 7 + 3) % 16];
+        for (size_t pos = 0; pos < len; pos++) {
+            for (unsigned c = 0; c < 256; c++) {
+                char w[129];
+                memcpy(w, v, len);
+                w[pos] = (char)c;
+                int nib = c >= '0' && c <= '9' ? (int)(c - '0')
+                        : c >= 'a' && c <= 'f' ? (int)(c - 'a' + 10)
+                        : c >= 'A' && c <= 'F' ? (int)(c - 'A' + 10) : -1;
+                size_t n = match_hash_decode(w, len, out);
+                if (nib < 0) {
+                    assert_int_equal(n, 0);
+                    continue;
+                }
+                assert_int_equal(n, len / 2);
+                for (size_t b = 0; b < len / 2; b++) {
+                    unsigned hi = (unsigned)(strchr(hex, v[2 * b]) - hex);
+                    unsigned lo = (unsigned)(strchr(hex, v[2 * b + 1]) - hex);
+                    if (2 * b == pos)
+                        hi = (unsigned)nib;
+                    if (2 * b + 1 == pos)
+                        lo = (unsigned)nib;
+                    assert_int_equal(out[b], hi << 4 | lo);
+                }
+            }
+        }
+    }
+}
+
+/* A set whose domains all have 3 labels is not asked for their parents,
+ * and a set holding a top-level label still matches every name under it. */
+static void test_match_lookup_domain_label_counts(void **state)
+{
+    static const char *const vals[] = {"com", "x.evil.example"};
+    static const match_type types[] = {MATCH_DOMAIN, MATCH_DOMAIN};
+    static const struct {
+        const char *v;
+        uint32_t want;
+    } probe[] = {
+        {"a.b.c.com", 1}, {"COM.", 1}, {"notcom", 0}, {"y.x.evil.example", 2},
+        {"X.Evil.Example.", 2}, {"evil.example", 0}, {"xx.evil.example", 0},
+        {"a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v.w.x.evil.example", 2},
+    };
+    match_query q[8];
+    many_got *g = calloc(1, sizeof *g);
+    (void)state;
+    assert_non_null(g);
+    match_set *s = set_of(vals, types, 2);
+    for (size_t i = 0; i < 8; i++) {
+        assert_int_equal(hits_of(s, MATCH_DOMAIN, probe[i].v), probe[i].want);
+        q[i] = (match_query){.type = MATCH_DOMAIN, .v = probe[i].v, .len = strlen(probe[i].v)};
+    }
+    match_lookup_many(s, q, 8, many_cb, g);
+    for (size_t i = 0; i < 8; i++)
+        assert_int_equal((uint32_t)g->mask[i], probe[i].want);
+    free(g);
+    match_set_free(s);
+}
+
+/* An address the caller parsed is looked up by its value, not its text. */
+static void test_match_lookup_many_parsed_ipv4(void **state)
+{
+    static const char *const vals[] = {"203.0.113.0/24", "198.51.100.7"};
+    static const match_type types[] = {MATCH_IPV4, MATCH_IPV4};
+    match_query q[3] = {
+        {.type = MATCH_IPV4, .v = "0.0.0.0", .len = 7, .parsed = true, .a4 = 0xCB007105u},
+        {.type = MATCH_IPV4, .v = "0.0.0.0", .len = 7, .parsed = true, .a4 = 0xC6336407u},
+        {.type = MATCH_IPV4, .v = "198.51.100.7", .len = 12, .parsed = true, .a4 = 0x01020304u},
+    };
+    many_got *g = calloc(1, sizeof *g);
+    (void)state;
+    assert_non_null(g);
+    match_set *s = set_of(vals, types, 2);
+    match_lookup_many(s, q, 3, many_cb, g);
+    assert_int_equal(g->mask[0], 1);
+    assert_int_equal(g->mask[1], 2);
+    assert_int_equal(g->mask[2], 0);
+    free(g);
+    match_set_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +397,9 @@ int main(void)
         cmocka_unit_test(test_match_set_compile_shared_values),
         cmocka_unit_test(test_match_type_guess_forms),
         cmocka_unit_test(test_match_lookup_many_same_as_single),
+        cmocka_unit_test(test_match_hash_decode_every_byte),
+        cmocka_unit_test(test_match_lookup_domain_label_counts),
+        cmocka_unit_test(test_match_lookup_many_parsed_ipv4),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -110,6 +110,81 @@ static void test_scan_buffer_zeek(void **state)
     match_set_free(s);
 }
 
+/* Only Zeek set and vector columns hold several values; without a #types
+ * line every column may. */
+static void test_scan_buffer_zeek_types_split(void **state)
+{
+    match_set *s = make_set(basic, sizeof basic / sizeof basic[0]);
+    scan_stats st = {0};
+#define TYPES_BODY(T)                                                                          \
+    "#fields\tts\tquery\tanswers\n" T "1521911720.5\tevil.example,x\tx.org,evil.example\n"
+    const char *text = TYPES_BODY("#types\ttime\tstring\tvector[string]\n");
+    (void)state;
+    got *g = scan_text(s, SCAN_FORMAT_ZEEK, "dns.log", text, 1, &st);
+    assert_int_equal(g->count, 1);
+    assert_string_equal(g->lines[0], "3 D domain-name answers evil.example");
+    free(g);
+    text = TYPES_BODY("");
+#undef TYPES_BODY
+    g = scan_text(s, SCAN_FORMAT_ZEEK, "dns.log", text, 1, &st);
+    assert_int_equal(g->count, 2);
+    assert_string_equal(g->lines[0], "2 D domain-name query evil.example");
+    assert_string_equal(g->lines[1], "2 D domain-name answers evil.example");
+    free(g);
+    match_set_free(s);
+}
+
+typedef struct ts_got {
+    size_t count;
+    uint64_t line[8];
+    bool has_ts[8];
+    int64_t ts[8];
+} ts_got;
+
+static void on_ts(void *ctx, const scan_match *m)
+{
+    ts_got *g = ctx;
+    if (g->count < 8) {
+        g->line[g->count] = m->line;
+        g->has_ts[g->count] = m->has_ts;
+        g->ts[g->count++] = m->ts_us;
+    }
+}
+
+/* Each match carries its line's timestamp, also on a line with so many
+ * values that it is looked up in several batches, and none on a line
+ * whose ts is unset. */
+static void test_scan_buffer_zeek_timestamps(void **state)
+{
+    match_set *s = make_set(basic, sizeof basic / sizeof basic[0]);
+    dt_buf b;
+    ts_got g = {0};
+    scan_stats st = {0};
+    scan_opts o = {.format = SCAN_FORMAT_ZEEK, .threads = 1};
+    (void)state;
+    dt_buf_init(&b, (size_t)1 << 20);
+    assert_int_equal(dt_buf_puts(&b, "#fields\tts\tquery\tanswers\n"
+                                     "#types\ttime\tstring\tvector[string]\n"
+                                     "1521911720.865716\tevil.example\t-\n"
+                                     "1521911721.25\tx.org\tevil.example", NULL), DT_OK);
+    for (int i = 0; i < 300; i++)
+        assert_int_equal(dt_buf_puts(&b, ",a.org", NULL), DT_OK);
+    assert_int_equal(dt_buf_puts(&b, "\n-\tevil.example\t-\n", NULL), DT_OK);
+    assert_int_equal(scan_buffer(s, "dns.log", b.data, b.len, &o, on_ts, NULL, &g, &st, NULL),
+                     DT_OK);
+    assert_int_equal(g.count, 3);
+    assert_int_equal(g.line[0], 3);
+    assert_true(g.has_ts[0]);
+    assert_int_equal(g.ts[0], INT64_C(1521911720865716));
+    assert_int_equal(g.line[1], 4);
+    assert_true(g.has_ts[1]);
+    assert_int_equal(g.ts[1], INT64_C(1521911721250000));
+    assert_int_equal(g.line[2], 5);
+    assert_false(g.has_ts[2]);
+    dt_buf_release(&b);
+    match_set_free(s);
+}
+
 static void test_scan_buffer_zeek_header_changes(void **state)
 {
     match_set *s = make_set(basic, sizeof basic / sizeof basic[0]);
@@ -571,6 +646,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scan_buffer_zeek),
         cmocka_unit_test(test_scan_buffer_zeek_header_changes),
+        cmocka_unit_test(test_scan_buffer_zeek_types_split),
+        cmocka_unit_test(test_scan_buffer_zeek_timestamps),
         cmocka_unit_test(test_scan_buffer_json),
         cmocka_unit_test(test_scan_buffer_csv),
         cmocka_unit_test(test_scan_buffer_text_refang),
