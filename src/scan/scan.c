@@ -440,13 +440,18 @@ static const char *cand_keep(worker *w, const char *p, size_t len)
     return o;
 }
 
-/* A value or field that is not in the input: copied. */
-static __attribute__((noinline)) void cand_copy(worker *w, cand *c)
+/* The value or field of the cand being added (at cand_count) is not in
+ * the input: copied. */
+static __attribute__((noinline)) void cand_copy(worker *w)
 {
+    cand *c = &w->cands[w->cand_count];
     const char *kf = cand_keep(w, c->field, c->field_len);
     const char *kv = kf ? cand_keep(w, c->v, c->val_len) : NULL;
     if (kv == NULL) {
+        cand keep = *c;
         cands_flush(w); /* both fit in an empty cand_mem */
+        c = &w->cands[0];
+        *c = keep;
         kf = cand_keep(w, c->field, c->field_len);
         kv = cand_keep(w, c->v, c->val_len);
     }
@@ -461,11 +466,22 @@ static inline void push_cand(worker *w, match_type t, const char *field, size_t 
         return; /* never found: not worth a lookup */
     if (w->cand_count == MAX_CANDS)
         cands_flush(w); /* a line with many values: its timestamp is set later */
-    cand c = {.line = w->lineno, .type = (uint8_t)t, .field = field, .field_len = (uint32_t)flen,
-              .v = v, .val_len = (uint32_t)vlen, .pre4 = pre4, .a4 = a4};
+    /* written in place, field by field: a struct built on the stack and
+     * copied costs a store-forwarding stall per value */
+    cand *c = &w->cands[w->cand_count];
+    c->line = w->lineno;
+    c->field = field;
+    c->v = v;
+    c->ts_text = NULL;
+    c->field_len = (uint32_t)flen;
+    c->val_len = (uint32_t)vlen;
+    c->a4 = a4;
+    c->type = (uint8_t)t;
+    c->has_ts = false;
+    c->pre4 = pre4;
     if (!in_input(w, field, flen) || !in_input(w, v, vlen))
-        cand_copy(w, &c);
-    w->cands[w->cand_count++] = c;
+        cand_copy(w);
+    w->cand_count++;
 }
 
 static void look(worker *w, match_type t, const char *field, size_t flen, const char *v,

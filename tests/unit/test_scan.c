@@ -185,6 +185,31 @@ static void test_scan_buffer_zeek_timestamps(void **state)
     match_set_free(s);
 }
 
+/* Values rewritten on the side (refanged) are copied for the lookup; a line
+ * with more of them than one lookup batch holds still finds them all. */
+static void test_scan_buffer_text_many_copies(void **state)
+{
+    match_set *s = make_set(basic, sizeof basic / sizeof basic[0]);
+    scan_stats st = {0};
+    dt_buf b;
+    (void)state;
+    dt_buf_init(&b, (size_t)1 << 20);
+    for (int i = 0; i < 3000; i++)
+        assert_int_equal(dt_buf_puts(&b, "hxxp://c2.example[.]net/beacon ", NULL), DT_OK);
+    assert_int_equal(dt_buf_puts(&b, "\n", NULL), DT_OK);
+    got *g = calloc(1, sizeof *g);
+    scan_opts o = {.format = SCAN_FORMAT_TEXT, .threads = 1};
+    assert_non_null(g);
+    assert_int_equal(scan_buffer(s, "t.txt", b.data, b.len, &o, on_match, on_diag, g, &st, NULL),
+                     DT_OK);
+    assert_int_equal(st.matches, 3000);
+    assert_string_equal(g->lines[0], "1 U url text http://c2.example.net/beacon");
+    assert_string_equal(g->lines[2999], "1 U url text http://c2.example.net/beacon");
+    free(g);
+    dt_buf_release(&b);
+    match_set_free(s);
+}
+
 static void test_scan_buffer_zeek_header_changes(void **state)
 {
     match_set *s = make_set(basic, sizeof basic / sizeof basic[0]);
@@ -647,6 +672,7 @@ int main(void)
         cmocka_unit_test(test_scan_buffer_zeek),
         cmocka_unit_test(test_scan_buffer_zeek_header_changes),
         cmocka_unit_test(test_scan_buffer_zeek_types_split),
+        cmocka_unit_test(test_scan_buffer_text_many_copies),
         cmocka_unit_test(test_scan_buffer_zeek_timestamps),
         cmocka_unit_test(test_scan_buffer_json),
         cmocka_unit_test(test_scan_buffer_csv),
