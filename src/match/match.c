@@ -1310,6 +1310,73 @@ typedef struct mquery {
     u128 a6;
 } mquery;
 
+/* Eight bytes at a time (SWAR): true when the name is lower-case ASCII
+ * with no control or space byte (it can be looked up as it is), and the
+ * positions of its dots (the first 128) in dots, their count in *nd. */
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGH UINT64_C(0x8080808080808080)
+static inline uint64_t swar_bad(uint64_t x)
+{
+    uint64_t x7 = x & ~HIGH; /* bytes >= 0x80 are bad by their high bit */
+    uint64_t ge_a = (x7 + ONES * (0x80 - 'A')) & HIGH;
+    uint64_t gt_z = (x7 + ONES * (0x80 - 'Z' - 1)) & HIGH;
+    uint64_t gt_sp = (x7 + ONES * (0x80 - ' ' - 1)) & HIGH;
+    return (x & HIGH) | (ge_a & ~gt_z) | (~gt_sp & HIGH);
+}
+
+static inline uint64_t swar_dots(uint64_t x)
+{
+    uint64_t y = x ^ (ONES * '.');
+    return ~(((y & ~HIGH) + ~HIGH) | y | ~HIGH); /* high bit of each zero byte */
+}
+
+static bool domain_scan(const char *v, size_t len, uint16_t *dots, unsigned *nd)
+{
+    uint64_t bad = 0;
+    unsigned n = 0;
+    size_t i = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const bool swar = len >= 8;
+#else
+    const bool swar = false; /* the shifts below read bytes in little-endian order */
+#endif
+    if (!swar) {
+        for (; i < len; i++) {
+            unsigned c = (unsigned char)v[i];
+            bad |= (c - 'A' < 26) | (c >= 0x80) | (c <= ' ');
+            dots[n & 127] = (uint16_t)i;
+            n += c == '.';
+        }
+        *nd = n;
+        return bad == 0;
+    }
+    for (;; i += 8) {
+        uint64_t x, z;
+        size_t at = i;
+        if (i + 8 > len) {
+            /* the last bytes: the final 8, shifted so those seen drop out,
+             * padded with a harmless 'a' */
+            size_t rem = len - i;
+            if (rem == 0)
+                break;
+            memcpy(&x, v + len - 8, 8);
+            x = (x >> (8 * (8 - rem))) | ((ONES * 'a') << (8 * rem));
+            at = len - rem;
+        } else {
+            memcpy(&x, v + i, 8);
+        }
+        bad |= swar_bad(x);
+        for (z = swar_dots(x); z != 0; z &= z - 1)
+            dots[n++ & 127] = (uint16_t)(at + (unsigned)__builtin_ctzll(z) / 8);
+        if (i + 8 >= len)
+            break;
+    }
+    *nd = n;
+    return bad == 0;
+}
+#undef ONES
+#undef HIGH
+
 /* The keys of one query into keys/bytes; false when they do not fit. */
 static bool many_keys(const match_set *s, const match_query *q, mquery *mq, mkey *keys,
                       size_t *nk, uint8_t *bytes, size_t *nb)
@@ -1333,13 +1400,8 @@ static bool many_keys(const match_set *s, const match_query *q, mquery *mq, mkey
             return true;
         /* one pass: is it lower-case ASCII already, and where are its dots */
         uint16_t dots[128];
-        unsigned nd = 0, bad = v[len - 1] == '.';
-        for (size_t i = 0; i < len; i++) {
-            unsigned c = (unsigned char)v[i];
-            bad |= (c - 'A' < 26) | (c >= 0x80) | (c <= ' ');
-            dots[nd & 127] = (uint16_t)i;
-            nd += c == '.';
-        }
+        unsigned nd = 0;
+        bool bad = v[len - 1] == '.' || !domain_scan(v, len, dots, &nd);
         size_t dl;
         if (!bad && len <= 255 && nd < 128) {
             if (b + len > MANY_BYTES)

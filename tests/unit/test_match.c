@@ -384,6 +384,60 @@ static void test_match_lookup_many_parsed_ipv4(void **state)
     match_set_free(s);
 }
 
+/* Names of every length from 1 to 90, built from labels that hit and
+ * bytes that need normalising (upper case, a space, UTF-8, a final dot),
+ * give the same hits in a batch as one by one. */
+static void test_match_lookup_many_domains_every_length(void **state)
+{
+    static const char *const vals[] = {"b", "a.b", "ab.a.b", "x.ab.a.b", "aaaaaaaa.bbbbbbbb"};
+    static const match_type types[] = {MATCH_DOMAIN, MATCH_DOMAIN, MATCH_DOMAIN, MATCH_DOMAIN,
+                                       MATCH_DOMAIN};
+    static const char *const pieces[] = {"a", "b", ".a", "ab", "E", "x", "x-", ".a.b", "\xc3\xbc",
+                                         ".b", "aaaaaaaa", "bbbbbbbb"};
+    enum { N = 2000 };
+    static char names[N][100];
+    static match_query q[N];
+    many_got *g = calloc(1, sizeof *g);
+    uint64_t r = 12345;
+    size_t calls = 0;
+    (void)state;
+    assert_non_null(g);
+    match_set *s = set_of(vals, types, 5);
+    for (size_t i = 0; i < N; i++) {
+        size_t want = 1 + i % 90, n = 0;
+        while (n < want) {
+            r = r * 6364136223846793005ull + 1442695040888963407ull;
+            const char *pc = pieces[(r >> 33) % 12];
+            size_t pl = strlen(pc);
+            if (n + pl > want)
+                pl = want - n;
+            memcpy(names[i] + n, pc, pl);
+            n += pl;
+        }
+        if (i % 3 == 0 && n > 4)
+            memcpy(names[i] + n - 4, ".a.b", 4);
+        if (i % 11 == 0)
+            names[i][n - 1] = '.';
+        if (i % 13 == 0)
+            names[i][0] = ' ';
+        names[i][n] = '\0';
+        q[i] = (match_query){.type = MATCH_DOMAIN, .v = names[i], .len = n};
+    }
+    /* in rounds of 200 (the counters hold 600 queries) */
+    for (size_t at = 0; at < N; at += 200) {
+        memset(g, 0, sizeof *g);
+        match_lookup_many(s, q + at, 200, many_cb, g);
+        for (size_t i = 0; i < 200; i++) {
+            uint32_t single = hits_of(s, MATCH_DOMAIN, names[at + i]);
+            assert_int_equal((uint32_t)g->mask[i], single);
+            calls += single != 0;
+        }
+    }
+    assert_true(calls > 300); /* names do hit */
+    free(g);
+    match_set_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -400,6 +454,7 @@ int main(void)
         cmocka_unit_test(test_match_hash_decode_every_byte),
         cmocka_unit_test(test_match_lookup_domain_label_counts),
         cmocka_unit_test(test_match_lookup_many_parsed_ipv4),
+        cmocka_unit_test(test_match_lookup_many_domains_every_length),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
