@@ -677,6 +677,7 @@ static dt_status sights_record(node *n, const char *collection, const match_set 
 
 typedef struct progress {
     _Atomic uint64_t bytes;
+    _Atomic uint64_t lines;
     _Atomic bool done;
     uint64_t total; /* 0: unknown (gzip, stdin) */
     pthread_t tid;
@@ -689,14 +690,16 @@ static void *progress_run(void *arg)
     while (!atomic_load(&p->done)) {
         struct timespec ts = {0, 250 * 1000 * 1000};
         nanosleep(&ts, NULL);
-        uint64_t b = atomic_load(&p->bytes);
+        uint64_t b = atomic_load(&p->bytes), l = atomic_load(&p->lines);
         double secs = (double)(dt_now_ms() - t0) / 1000.0;
         double rate = secs > 0 ? (double)b / secs : 0;
+        double lrate = secs > 0 ? (double)l / secs : 0;
         if (p->total > b && rate > 0)
-            fprintf(stderr, "\r  %.1f MB scanned, %.1f MB/s, ETA %.0f s   ", (double)b / 1e6,
-                    rate / 1e6, (double)(p->total - b) / rate);
+            fprintf(stderr, "\r  %.1f MB scanned, %.1f MB/s, %.2f M lines/s, ETA %.0f s   ",
+                    (double)b / 1e6, rate / 1e6, lrate / 1e6, (double)(p->total - b) / rate);
         else
-            fprintf(stderr, "\r  %.1f MB scanned, %.1f MB/s   ", (double)b / 1e6, rate / 1e6);
+            fprintf(stderr, "\r  %.1f MB scanned, %.1f MB/s, %.2f M lines/s   ",
+                    (double)b / 1e6, rate / 1e6, lrate / 1e6);
     }
     fputs("\r\033[K", stderr);
     return NULL;
@@ -850,6 +853,7 @@ int cmd_scan(int argc, char **argv, const cli_ctx *ctx)
                 prog.total += (uint64_t)sb.st_size;
         }
         opts.progress = &prog.bytes;
+        opts.progress_lines = &prog.lines;
         prog_on = pthread_create(&prog.tid, NULL, progress_run, &prog) == 0;
     }
     for (int i = 0; i < nfiles; i++) {

@@ -294,8 +294,10 @@ typedef struct worker {
     size_t begin, end, max_line;
     size_t data_len;   /* the whole input at base: values in it are not copied */
     _Atomic uint64_t *progress;
+    _Atomic uint64_t *progress_lines;
     bool drop_behind;  /* madvise(DONTNEED) the pages already scanned */
     size_t dropped;    /* offset up to which they were */
+    size_t populated;  /* offset up to which they are mapped ahead */
     bool active[SCAN_CLASS_COUNT];
     bool type_active[MATCH_TYPE_COUNT]; /* the set has values of the type */
     /* results */
@@ -1556,17 +1558,41 @@ static void drop_pages(worker *w, size_t upto)
     w->dropped = b > a ? b : w->dropped;
 }
 
+#define PREFETCH_AHEAD 1024
+#define POPULATE_STEP ((size_t)2 << 20)
+
+/* Map the next pages of a file mapping in one call rather than a fault
+ * every few pages (MADV_POPULATE_READ, Linux 5.14; without it the faults
+ * do the same work). */
+static void populate_ahead(worker *w)
+{
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    size_t a = w->populated > w->begin ? w->populated : w->begin / pg * pg;
+    size_t b = a + POPULATE_STEP;
+    if (b > w->end)
+        b = w->end;
+    w->populated = b;
+#ifdef MADV_POPULATE_READ
+    if (b > a)
+        madvise((void *)(uintptr_t)(w->base + a), (b - a + pg - 1) / pg * pg, MADV_POPULATE_READ);
+#endif
+}
+
 static void *worker_run(void *arg)
 {
     worker *w = arg;
     const char *p = w->base + w->begin, *end = w->base + w->end;
-    uint64_t pending = 0;
+    const char *pf = p;
+    uint64_t pending = 0, pending_lines = 0;
     while (p < end) {
         const char *nl, *le;
         /* the input is read once, in order, page by page: ask for the
-         * lines ahead before the hardware prefetcher, which stops at
+         * cache lines ahead before the hardware prefetcher, which stops at
          * page boundaries, would */
-        __builtin_prefetch(p + 2048);
+        for (; pf < p + PREFETCH_AHEAD && pf < end; pf += 64)
+            __builtin_prefetch(pf);
+        if (w->drop_behind && (size_t)(p - w->base) + POPULATE_STEP / 2 >= w->populated)
+            populate_ahead(w);
         if (w->format == SCAN_FORMAT_ZEEK) {
             size_t l = zeek_split(p, (size_t)(end - p), w->zoff, MAX_COLS, &w->zn);
             le = p + l;
@@ -1632,15 +1658,20 @@ static void *worker_run(void *arg)
         p = nl ? nl + 1 : end;
         if (w->drop_behind && (size_t)(p - w->base) - w->dropped >= DROP_STEP)
             drop_pages(w, (size_t)(p - w->base));
+        pending_lines++;
         if (w->progress && (pending += len + 1) >= (1u << 20)) {
             atomic_fetch_add(w->progress, pending);
-            pending = 0;
+            if (w->progress_lines)
+                atomic_fetch_add(w->progress_lines, pending_lines);
+            pending = pending_lines = 0;
         }
     }
     if (w->cand_count > 0)
         cands_flush(w);
     if (w->progress)
         atomic_fetch_add(w->progress, pending);
+    if (w->progress && w->progress_lines)
+        atomic_fetch_add(w->progress_lines, pending_lines);
     return NULL;
 }
 
@@ -1785,6 +1816,7 @@ static dt_status scan_run(const match_set *set, const char *name, const char *da
         w->end = e;
         w->max_line = opts->max_line ? opts->max_line : (1u << 20);
         w->progress = opts->progress;
+        w->progress_lines = opts->progress_lines;
         w->drop_behind = mapped;
         w->dropped = w->begin;
         w->set_sep = ',';
@@ -2058,7 +2090,9 @@ dt_status scan_file(const match_set *set, const char *path, const scan_opts *opt
             close(fd);
             if (m == MAP_FAILED)
                 return dt_fail(err, DT_EIO, path, "cannot map: %s", strerror(errno));
-            madvise(m, (size_t)sb.st_size, MADV_SEQUENTIAL | MADV_WILLNEED);
+            /* advice values are not flags: one call each */
+            madvise(m, (size_t)sb.st_size, MADV_SEQUENTIAL);
+            madvise(m, (size_t)sb.st_size, MADV_WILLNEED);
             raw.data = m;
             raw.len = (size_t)sb.st_size;
             raw.mapped = true;

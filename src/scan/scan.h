@@ -91,6 +91,7 @@ typedef struct scan_opts {
     size_t max_line;             /* longer lines are skipped; 0: 1 MiB */
     size_t max_diags;            /* diagnostics reported per file; 0: 20 */
     _Atomic uint64_t *progress;  /* if set, bytes scanned are added as they go */
+    _Atomic uint64_t *progress_lines; /* if set, lines scanned likewise */
     uint8_t *sha256;             /* if set (32 bytes): SHA-256 of the bytes scanned, after
                                     inflation, computed alongside the scan (the file's digest
                                     names the sightings recorded from it) */
