@@ -89,12 +89,13 @@ a=$(grep -c 000000000012 "$T/nt1.out"); b=$(grep -c 000000000012 "$T/nt2.out")
 a=$(grep -c '000000000013","value":"ise.wrccdc.org"' "$T/nt1.out"); b=$(grep -c 000000000013 "$T/nt2.out")
 [ "$a" -gt 1000 ] && [ "$a" = "$b" ] || fail "LIKE TSV $a, JSON $b"
 
-# progress on a terminal: bytes, MB/s, lines/s and an ETA for a file of known size
+# progress on a terminal: bytes, MB/s and lines/s (and an ETA while a file of known size
+# is not done: not asserted, a fast machine may finish before the first report)
 if command -v script > /dev/null; then
     for _ in 1 2 3 4 5 6 7 8; do cat "$T/dns.log"; done > "$T/big.log"
     script -qec "'$BIN' scan --threads 1 --indicators '$T/ind.txt' --output /dev/null '$T/big.log'" \
         /dev/null > "$T/tty" 2>&1 || true
-    grep -aq 'MB scanned, .* MB/s, .* M lines/s, ETA [0-9]* s' "$T/tty" || fail "no progress line: $(tr '\r' '\n' < "$T/tty" | tail -3)"
+    grep -aq 'MB scanned, .* MB/s, .* M lines/s' "$T/tty" || fail "no progress line: $(tr '\r' '\n' < "$T/tty" | tail -3)"
 fi
 
 echo "1 passed, 0 failed"
