@@ -538,11 +538,30 @@ static void drop_line(worker *w)
         w->rec_count--;
 }
 
-static bool has_byte(const char *v, size_t len, char c)
+/* Field values are short: no call, and 8 bytes at a time (the last 8
+ * read again rather than one by one). */
+static inline bool has_byte(const char *v, size_t len, char c)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (len >= 8 && len <= 64) {
+        const uint64_t ones = UINT64_C(0x0101010101010101), high = ones << 7;
+        const uint64_t pat = ones * (unsigned char)c;
+        for (size_t i = 0;; i += 8) {
+            uint64_t x;
+            if (i + 8 > len)
+                i = len - 8;
+            memcpy(&x, v + i, 8);
+            x ^= pat;
+            if (~(((x & ~high) + ~high) | x | ~high) != 0)
+                return true;
+            if (i + 8 >= len)
+                return false;
+        }
+    }
+#endif
     if (len > 64)
         return memchr(v, c, len) != NULL;
-    for (size_t i = 0; i < len; i++) /* field values are short: no call */
+    for (size_t i = 0; i < len; i++)
         if (v[i] == c)
             return true;
     return false;
@@ -756,12 +775,12 @@ static void scan_value(worker *w, scan_class cls, const char *field, size_t flen
         break;
     case SCAN_CLASS_ADDR: {
         uint32_t a;
-        if (has_byte(v, vlen, ':'))
-            look(w, MATCH_IPV6, field, flen, v, vlen);
-        else if (match_ipv4_parse(v, vlen, &a))
+        /* a dotted quad is the common case: tried first, it fails on the
+         * first byte that is not a digit or a dot */
+        if (match_ipv4_parse(v, vlen, &a))
             look4(w, field, flen, v, vlen, a);
         else
-            look(w, MATCH_IPV4, field, flen, v, vlen);
+            look(w, has_byte(v, vlen, ':') ? MATCH_IPV6 : MATCH_IPV4, field, flen, v, vlen);
         break;
     }
     case SCAN_CLASS_HOST:

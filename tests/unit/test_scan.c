@@ -210,6 +210,40 @@ static void test_scan_buffer_text_many_copies(void **state)
     match_set_free(s);
 }
 
+/* IPv6 addresses in every textual length, in an address column and among
+ * DNS answers (where names and addresses mix), next to names of the same
+ * lengths that are not addresses. */
+static void test_scan_buffer_zeek_ipv6_forms(void **state)
+{
+    static const char *const forms[] = {
+        "2001:db8::1", "2001:DB8:0:0:0:0:0:1", "2001:0db8:0000:0000:0000:0000:0000:0001",
+        "::ffff:203.0.113.9", "2001:db8:0::1",
+    };
+    match_set *s = make_set(basic, sizeof basic / sizeof basic[0]);
+    scan_stats st = {0};
+    char text[4096];
+    size_t n = 0;
+    (void)state;
+    n += (size_t)snprintf(text + n, sizeof text - n,
+                          "#fields\tts\tid.resp_h\tanswers\n"
+                          "#types\ttime\taddr\tvector[string]\n");
+    for (size_t i = 0; i < 5; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "1\t%s\tabcdefgh.ab,%s,2001.db8.example\n",
+                              forms[i], forms[i]);
+    got *g = scan_text(s, SCAN_FORMAT_ZEEK, "dns.log", text, 1, &st);
+    assert_int_equal(g->count, 10);
+    for (size_t i = 0; i < 5; i++) {
+        char want[200];
+        const char *t = i == 3 ? "N ipv4-addr" : "V ipv6-addr";
+        snprintf(want, sizeof want, "%zu %s id.resp_h %s", i + 3, t, forms[i]);
+        assert_string_equal(g->lines[2 * i], want);
+        snprintf(want, sizeof want, "%zu %s answers %s", i + 3, t, forms[i]);
+        assert_string_equal(g->lines[2 * i + 1], want);
+    }
+    free(g);
+    match_set_free(s);
+}
+
 static void test_scan_buffer_zeek_header_changes(void **state)
 {
     match_set *s = make_set(basic, sizeof basic / sizeof basic[0]);
@@ -672,6 +706,7 @@ int main(void)
         cmocka_unit_test(test_scan_buffer_zeek),
         cmocka_unit_test(test_scan_buffer_zeek_header_changes),
         cmocka_unit_test(test_scan_buffer_zeek_types_split),
+        cmocka_unit_test(test_scan_buffer_zeek_ipv6_forms),
         cmocka_unit_test(test_scan_buffer_text_many_copies),
         cmocka_unit_test(test_scan_buffer_zeek_timestamps),
         cmocka_unit_test(test_scan_buffer_json),
