@@ -14,17 +14,33 @@
  * that assigns leaf indexes and date_added (DESIGN.md "Ingest").
  *
  * Preparation (validation, pattern check, signatures, canonical bytes and
- * hashing) runs on a few worker threads, one chunk ahead of the single
- * writer: while chunk k is being written, chunk k+1 is being prepared
- * (DESIGN.md: "signature checks spread over threads before the single
- * writer commits"). Each object's result has its own slot, so the writer
- * sees them in input order; it alone assigns date_added and leaf indexes.
- * Objects of a text walked here are ours and are signed in place; objects
- * handed in by a caller are borrowed and copied first. The ledger leaf is
- * written as its canonical bytes directly, not built as a JSON tree. A rejected object never stops the others unless the caller asked
- * for an atomic ingest; a store failure rolls back the whole batch, so a
- * batch is stored entirely or not at all and nothing half-written survives
- * a crash (SQLite's journal does the rest). */
+ * hashing) runs on the caller's thread, helped by a few worker threads when
+ * no other caller keeps the cores busy, one chunk ahead of the writer:
+ * while chunk k is being written, chunk k+1 is being prepared (DESIGN.md:
+ * "signature checks spread over threads before the single writer
+ * commits"). Each object's result has its own slot, so the writer sees
+ * them in input order. Objects of a text walked here (or handed in with
+ * opts->in_place) are ours and are signed in place; other objects handed
+ * in by a caller are borrowed and copied first. The ledger leaf is written
+ * as its canonical bytes directly, not built as a JSON tree.
+ *
+ * Group commit: a prepared chunk is queued for the writer; whichever
+ * queued caller finds no group being written takes every chunk queued so
+ * far (in queue order) and writes them in ONE transaction with one commit
+ * and one sync to disk, assigning date_added and leaf indexes in queue
+ * order, then wakes their callers. So concurrent TAXII POSTs share their
+ * commits, and each caller still reads only its own items and counts. A
+ * caller's hook (opts->on_stored: the TAXII status resource) writes its
+ * row in the same transaction. A caller is answered only once its chunk is
+ * committed; a store failure fails every chunk of the transaction (none of
+ * them acknowledged).
+ *
+ * A rejected object never stops the others unless the caller asked for an
+ * atomic ingest: an atomic chunk with a rejected object is not queued at
+ * all, and an atomic chunk is written as a group of its own, so a conflict
+ * found while writing it rolls back only it. A store failure rolls back
+ * the whole transaction, so a chunk is stored entirely or not at all and
+ * nothing half-written survives a crash (SQLite's journal does the rest). */
 #include "ledger/ledger.h"
 #include "node/node_int.h"
 #include "pattern/pattern.h"
@@ -350,18 +366,18 @@ static dt_status ensure_collection(node *n, store_txn *t, const node_principal *
     return store_collection_put(t, &c, err);
 }
 
-/* Store prepared[0..count) in transaction t. Store failures (not per-object
- * conflicts) abort with an error; the caller rolls back. */
-static dt_status store_batch(node *n, store_txn *t, const char *collection, prepared *prs,
-                             node_ingest_item *items, size_t count, dt_err *err)
+/* Store prepared[0..count) in transaction t; *next_leaf is the ledger
+ * index the next leaf gets (read once per transaction, counted here). Store
+ * failures (not per-object conflicts) abort with an error; the caller rolls
+ * back. */
+static dt_status store_batch(store_txn *t, const char *collection, prepared *prs,
+                             node_ingest_item *items, size_t count, uint64_t *next_leaf_io,
+                             dt_err *err)
 {
-    uint64_t next_leaf = 0;
+    uint64_t next_leaf = *next_leaf_io;
     dt_buf leaf;
-    dt_status rc;
+    dt_status rc = DT_OK;
 
-    rc = store_ledger_size(n->st, t, &next_leaf, err);
-    if (rc != DT_OK)
-        return rc;
     dt_buf_init(&leaf, 1 << 16);
     for (size_t i = 0; i < count; i++) {
         prepared *pr = &prs[i];
@@ -427,6 +443,7 @@ static dt_status store_batch(node *n, store_txn *t, const char *collection, prep
         it->outcome = NODE_ITEM_ADDED;
     }
     dt_buf_release(&leaf);
+    *next_leaf_io = next_leaf;
     return rc;
 }
 
@@ -509,7 +526,12 @@ static void *prep_main(void *arg)
  * their share to prep_finish. */
 static void prep_start(prep_job *j)
 {
+
+    /* callers preparing at the same time (concurrent POSTs) already keep
+     * the cores busy: helpers only for the cores they leave */
+    size_t callers = atomic_load(&j->n->ingest_callers);
     size_t want = prep_threads();
+    want = callers <= 1 ? want : callers >= want ? 0 : want - callers;
     if (want > j->count / PREP_MIN_PER_THREAD)
         want = j->count / PREP_MIN_PER_THREAD;
     atomic_store(&j->next, 0);
@@ -530,40 +552,192 @@ static void prep_finish(prep_job *j)
     j->nth = 0;
 }
 
-/* Store one prepared chunk as one transaction. */
-static dt_status store_chunk(prep_job *j, dt_err *err)
-{
-    node *n = j->n;
-    const char *collection = j->opts->collection ? j->opts->collection : "default";
-    store_txn *t = NULL;
+/* ---- group commit ----
+ *
+ * Callers of the door (TAXII handler threads, an import, a sync pull)
+ * prepare their own objects on their own threads, then queue the prepared
+ * chunk as a commit_batch. Whichever queued caller finds no group being
+ * written becomes the writer: it takes the batches queued so far (in queue
+ * order, up to GROUP_MAX_OBJECTS), writes them all in one store transaction
+ * and commits once, so one fsync serves every envelope of the group; then
+ * it marks them done and wakes their callers, and the next caller whose
+ * batch is still queued takes the next group. The store's single writer
+ * connection is still the only writer; date_added and ledger indexes are
+ * assigned in queue order inside the transaction.
+ *
+ * Each batch keeps its own items, so each caller reads exactly its own
+ * outcomes and counts. A batch refused on its own (a user writing to a
+ * collection that does not exist) writes nothing and fails alone; a store
+ * failure, or a failed commit, fails every batch of the group, none of
+ * which was then acknowledged. An atomic batch is written as a group of
+ * its own, so a conflict found while writing it rolls back only it. */
+
+#define GROUP_MAX_OBJECTS 20000
+
+typedef struct commit_batch {
+    struct commit_batch *next;
+    const node_principal *who;
+    const char *collection;
+    prepared *prs;
+    node_ingest_item *items;
+    size_t count;
+    bool atomic;
+    node_ingest_hook hook; /* the call's last chunk only */
+    void *hook_ctx;
+    const node_ingest_result *res; /* the call's result, items counted from base */
+    size_t base;
+    bool done;   /* under n->commit_lock */
     dt_status rc;
+    dt_err err;
+} commit_batch;
+
+/* The caller's hook, shown the call's result with this chunk counted. */
+static dt_status run_hook(const commit_batch *b, store_txn *t, dt_err *err)
+{
+    node_ingest_result view = *b->res;
+    size_t end = (size_t)(b->items - b->res->items) + b->count;
+    view.count = end;
+    for (size_t i = b->base; i < end; i++) {
+        switch (view.items[i].outcome) {
+        case NODE_ITEM_ADDED:
+            view.added++;
+            break;
+        case NODE_ITEM_DUPLICATE:
+            view.duplicates++;
+            break;
+        case NODE_ITEM_REJECTED:
+            view.rejected++;
+            break;
+        }
+    }
+    return b->hook(b->hook_ctx, t, &view, err);
+}
+
+/* Write group (a list of batches) in one transaction; each batch's rc and
+ * err are set. */
+static void group_write(node *n, commit_batch *group)
+{
+    store_txn *t = NULL;
+    uint64_t next_leaf = 0;
+    dt_err e = {0};
+    dt_status rc = store_begin(n->st, &t, &e);
+    bool any = false;
+
+    if (rc == DT_OK)
+        rc = store_ledger_size(n->st, t, &next_leaf, &e);
+    for (commit_batch *b = group; rc == DT_OK && b != NULL; b = b->next) {
+        b->rc = ensure_collection(n, t, b->who, b->collection, &b->err);
+        if (b->rc == DT_ENOTFOUND)
+            continue; /* this batch only: nothing of it was written */
+        if (b->rc != DT_OK) {
+            rc = b->rc;
+            e = b->err;
+            break;
+        }
+        rc = store_batch(t, b->collection, b->prs, b->items, b->count, &next_leaf, &e);
+        if (rc == DT_OK && b->atomic) { /* alone in its group */
+            for (size_t i = 0; i < b->count; i++)
+                if (b->items[i].outcome == NODE_ITEM_REJECTED) {
+                    rc = dt_fail(&e, DT_EINVALID, b->items[i].where,
+                                 "rejected in an atomic import (%s): nothing was stored",
+                                 b->items[i].msg);
+                    break;
+                }
+        }
+        if (rc == DT_OK && b->hook != NULL)
+            rc = run_hook(b, t, &e);
+        any = true;
+    }
+    if (t != NULL) {
+        if (rc == DT_OK && any)
+            rc = store_commit(t, &e);
+        else
+            store_rollback(t);
+    }
+    for (commit_batch *b = group; b != NULL; b = b->next) {
+        if (rc != DT_OK && b->rc != DT_ENOTFOUND) {
+            b->rc = rc;
+            b->err = e;
+        }
+    }
+}
+
+/* Queue b and return once it is committed (or failed), writing the group
+ * it is in when no other caller is writing. */
+static dt_status group_commit(node *n, commit_batch *b, dt_err *err)
+{
+    pthread_mutex_lock(&n->commit_lock);
+    b->next = NULL;
+    b->done = false;
+    if (n->commit_tail != NULL)
+        n->commit_tail->next = b;
+    else
+        n->commit_head = b;
+    n->commit_tail = b;
+    while (!b->done) {
+        if (n->committing) {
+            pthread_cond_wait(&n->commit_done, &n->commit_lock);
+            continue;
+        }
+        /* take the writer: the head of the queue, up to the group's limit;
+         * an atomic batch goes alone */
+        commit_batch *group = n->commit_head, *last = group;
+        size_t objects = last->count;
+        if (!last->atomic)
+            while (last->next != NULL && !last->next->atomic &&
+                   objects + last->next->count <= GROUP_MAX_OBJECTS) {
+                last = last->next;
+                objects += last->count;
+            }
+        n->commit_head = last->next;
+        if (n->commit_head == NULL)
+            n->commit_tail = NULL;
+        last->next = NULL;
+        n->committing = true;
+        pthread_mutex_unlock(&n->commit_lock);
+
+        group_write(n, group);
+
+        pthread_mutex_lock(&n->commit_lock);
+        for (commit_batch *g = group; g != NULL; g = g->next)
+            g->done = true;
+        n->committing = false;
+        pthread_cond_broadcast(&n->commit_done);
+    }
+    pthread_mutex_unlock(&n->commit_lock);
+    if (b->rc != DT_OK && err != NULL)
+        *err = b->err;
+    return b->rc;
+}
+
+/* Store one prepared chunk: committed with whatever other callers queued
+ * meanwhile. res and base: the call's result, for the hook of its last
+ * chunk (res NULL for other chunks). */
+static dt_status store_chunk(prep_job *j, const node_ingest_result *res, size_t base,
+                             dt_err *err)
+{
     bool any_rejected = false;
+    commit_batch b;
 
     for (size_t i = 0; i < j->count; i++)
         any_rejected |= j->items[i].outcome == NODE_ITEM_REJECTED;
     if (j->opts->atomic && any_rejected)
         return dt_fail(err, DT_EINVALID, "ingest",
                        "rejected objects in an atomic import: nothing was stored");
-    rc = store_begin(n->st, &t, err);
-    if (rc != DT_OK)
-        return rc;
-    rc = ensure_collection(n, t, j->who, collection, err);
-    if (rc == DT_OK)
-        rc = store_batch(n, t, collection, j->prs, j->items, j->count, err);
-    if (rc == DT_OK && j->opts->atomic) {
-        for (size_t i = 0; i < j->count; i++)
-            if (j->items[i].outcome == NODE_ITEM_REJECTED) {
-                rc = dt_fail(err, DT_EINVALID, j->items[i].where,
-                             "rejected in an atomic import (%s): nothing was stored",
-                             j->items[i].msg);
-                break;
-            }
+    memset(&b, 0, sizeof b);
+    b.who = j->who;
+    b.collection = j->opts->collection ? j->opts->collection : "default";
+    b.prs = j->prs;
+    b.items = j->items;
+    b.count = j->count;
+    b.atomic = j->opts->atomic;
+    if (res != NULL && j->opts->on_stored != NULL) {
+        b.hook = j->opts->on_stored;
+        b.hook_ctx = j->opts->on_stored_ctx;
+        b.res = res;
+        b.base = base;
     }
-    if (rc == DT_OK)
-        rc = store_commit(t, err);
-    else
-        store_rollback(t);
-    return rc;
+    return group_commit(j->n, &b, err);
 }
 
 static void prep_release(prep_job *j)
@@ -609,10 +783,27 @@ typedef struct pre_reject {
  * pre, sorted by index). Chunks are prepared on worker threads one chunk
  * ahead of the writer: while chunk k is being stored, chunk k+1 is being
  * validated and signed. */
+static dt_status ingest_chunks(node *n, const node_principal *who, const node_ingest_opts *opts,
+                               json_t *const *objects, const char *const *wheres, bool owned,
+                               const pre_reject *pre, size_t npre, size_t count,
+                               node_ingest_result *res, dt_err *err);
+
 static dt_status ingest_run(node *n, const node_principal *who, const node_ingest_opts *opts,
                             json_t *const *objects, const char *const *wheres, bool owned,
                             const pre_reject *pre, size_t npre, size_t count,
                             node_ingest_result *res, dt_err *err)
+{
+    dt_status rc;
+    atomic_fetch_add(&n->ingest_callers, 1);
+    rc = ingest_chunks(n, who, opts, objects, wheres, owned, pre, npre, count, res, err);
+    atomic_fetch_sub(&n->ingest_callers, 1);
+    return rc;
+}
+
+static dt_status ingest_chunks(node *n, const node_principal *who, const node_ingest_opts *opts,
+                               json_t *const *objects, const char *const *wheres, bool owned,
+                               const pre_reject *pre, size_t npre, size_t count,
+                               node_ingest_result *res, dt_err *err)
 {
     size_t base = res->count, k = 0;
     prep_job jobs[2];
@@ -643,6 +834,8 @@ static dt_status ingest_run(node *n, const node_principal *who, const node_inges
     /* atomic: one transaction for all; else chunks, each all-or-nothing */
     size_t step = opts->atomic ? (count ? count : 1) : INGEST_CHUNK;
     size_t nchunks = (count + step - 1) / step;
+    if (nchunks == 0 && opts->on_stored != NULL)
+        nchunks = 1; /* an empty chunk, for the hook's row */
     memset(jobs, 0, sizeof jobs);
     for (int b = 0; b < 2; b++) {
         jobs[b].n = n;
@@ -673,7 +866,7 @@ static dt_status ingest_run(node *n, const node_principal *who, const node_inges
             CHUNK_SET(nxt, c + 1);
             prep_start(nxt);
         }
-        rc = store_chunk(cur, err);
+        rc = store_chunk(cur, c + 1 == nchunks ? res : NULL, base, err);
         prep_release(cur);
         if (rc != DT_OK) {
             if (c + 1 < nchunks) {
@@ -704,7 +897,7 @@ dt_status node_ingest_json(node *n, const node_principal *who, const node_ingest
     rc = check_write(n, who, opts->collection ? opts->collection : "default", err);
     if (rc != DT_OK)
         return rc;
-    return ingest_run(n, who, opts, objects, wheres, false, NULL, 0, count, res, err);
+    return ingest_run(n, who, opts, objects, wheres, opts->in_place, NULL, 0, count, res, err);
 }
 
 /* Every item of one text, in order; parse failures as NULL objects. */

@@ -407,6 +407,8 @@ dt_status node_open(const char *home, node **out, dt_err *err)
     }
     snprintf(n->home, sizeof n->home, "%s", home);
     pthread_mutex_init(&n->lists_lock, NULL);
+    pthread_mutex_init(&n->commit_lock, NULL);
+    pthread_cond_init(&n->commit_done, NULL);
     rc = node_config_load(home, &n->conf, err);
     if (rc == DT_ENOTFOUND || (rc == DT_EIO && err && strstr(err->msg, "No such file"))) {
         if (err) {
@@ -446,6 +448,8 @@ void node_close(node *n)
     store_close(n->st);
     verify_lists_free(n->lists);
     pthread_mutex_destroy(&n->lists_lock);
+    pthread_mutex_destroy(&n->commit_lock);
+    pthread_cond_destroy(&n->commit_done);
     sodium_memzero(n->sk, sizeof n->sk);
     dt_free(n);
 }

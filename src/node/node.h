@@ -13,7 +13,9 @@
  * marking clearance, so no path can serve what it should not.
  *
  * Thread safety: a node may be used from many threads (the HTTP server);
- * ingest serialises its writes through the store's single writer. */
+ * ingest serialises its writes through the store's single writer, and
+ * commits the objects of concurrent calls together (one transaction, one
+ * sync to disk for all of them; each call still gets only its own result). */
 #ifndef DETENTE_NODE_H
 #define DETENTE_NODE_H
 
@@ -115,12 +117,28 @@ void node_principal_local(node_principal *p);
 
 /* ---- the door in ---- */
 
+struct node_ingest_result;
+
+/* A row that must be committed with the objects (a TAXII status resource):
+ * called by ingest's writer inside the transaction that stores the call's
+ * last chunk, after its objects are written, with the call's whole result
+ * (items and counts final; earlier chunks of a long call are already
+ * committed). Whatever it writes in t commits with the objects or not at
+ * all; an error fails the transaction. It may run on another caller's
+ * thread (the one writing the group): keep it short, touch only ctx. */
+typedef dt_status (*node_ingest_hook)(void *ctx, store_txn *t,
+                                      const struct node_ingest_result *res, dt_err *err);
+
 typedef struct node_ingest_opts {
     const char *collection;      /* default "default"; created if missing only for LOCAL/peer pulls */
     bool atomic;                 /* all objects or none */
     bool sign;                   /* sign unsigned objects as this node (local writes) */
     const char *peer;            /* set for sync pulls: signatures checked against pinned keys */
     bool allow_unsigned;         /* accept objects without a signature (marked unsigned) */
+    bool in_place;               /* node_ingest_json: the caller drops the objects after the
+                                    call, so they may be signed in place instead of copied */
+    node_ingest_hook on_stored;  /* may be NULL */
+    void *on_stored_ctx;
 } node_ingest_opts;
 
 typedef enum node_item_outcome {
@@ -153,7 +171,8 @@ typedef struct node_ingest_result {
  * all (nothing stored, DT_EINVALID). */
 dt_status node_ingest_text(node *n, const node_principal *who, const node_ingest_opts *opts,
                            const char *text, size_t len, node_ingest_result *res, dt_err *err);
-/* The same over already-parsed objects (borrowed); wheres[i] names each. */
+/* The same over already-parsed objects (borrowed, and left unchanged
+ * unless opts->in_place); wheres[i] names each. */
 dt_status node_ingest_json(node *n, const node_principal *who, const node_ingest_opts *opts,
                            json_t *const *objects, const char *const *wheres, size_t count,
                            node_ingest_result *res, dt_err *err);

@@ -5,6 +5,7 @@
 #include "node/node.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 struct node {
     char home[NODE_PATH_MAX];
@@ -15,6 +16,13 @@ struct node {
     uint8_t sk[crypto_sign_SECRETKEYBYTES]; /* wiped in node_close */
     pthread_mutex_t lists_lock;             /* guards the first load of lists */
     struct verify_lists *lists;             /* warninglists, loaded once, read-only */
+    /* ingest's group commit (ingest.c): prepared batches waiting for the
+     * writer, and whether some caller is writing a group now */
+    pthread_mutex_t commit_lock;
+    pthread_cond_t commit_done;
+    struct commit_batch *commit_head, *commit_tail;
+    bool committing;
+    atomic_size_t ingest_callers; /* callers inside ingest now (helper threads are sized by it) */
 };
 
 /* node_object_sign, also writing the signed object's RFC 8785 bytes to jcs

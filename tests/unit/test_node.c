@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "node/node.h"
@@ -196,6 +198,222 @@ static void test_node_ingest_unsigned_from_peer(void **state)
     node_ingest_result_release(&res);
 }
 
+/* ---- concurrent callers (group commit) ----
+ * cmocka's asserts are not for other threads: callers only record what
+ * they got, the test thread checks it. */
+
+#define CALLERS 8
+#define PER_CALLER 30
+
+typedef struct caller {
+    node *n;
+    int k;
+    bool atomic, in_place, fail_hook;
+    json_t *objs[PER_CALLER + 2];
+    size_t count;
+    node_ingest_result res;
+    dt_status rc;
+    dt_err err;
+    int hooks;            /* times its hook ran */
+    size_t hook_added;    /* what the hook saw */
+    /* for the hook that holds the writer (test_node_ingest_group_fails_together) */
+    pthread_mutex_t *mu;
+    pthread_cond_t *cv;
+    bool *in_writer;
+} caller;
+
+static json_t *caller_object(int k, int i, const char *pattern)
+{
+    char text[1024], tail[16], value[64];
+    snprintf(tail, sizeof tail, "%02x%02x", k, i);
+    snprintf(value, sizeof value, "c%d-%d.example", k, i);
+    snprintf(text, sizeof text, "%s", indicator(tail, "2024-01-01T00:00:00.000Z", value));
+    json_t *o = json_loads(text, 0, NULL);
+    if (o != NULL && pattern != NULL)
+        json_object_set_new(o, "pattern", json_string(pattern));
+    return o;
+}
+
+static dt_status caller_hook(void *ctx, store_txn *t, const node_ingest_result *res, dt_err *err)
+{
+    caller *c = ctx;
+    char key[32], val[64];
+    c->hooks++;
+    c->hook_added = res->added;
+    if (c->in_writer != NULL) { /* hold the writer while the others queue up */
+        pthread_mutex_lock(c->mu);
+        *c->in_writer = true;
+        pthread_cond_broadcast(c->cv);
+        pthread_mutex_unlock(c->mu);
+        struct timespec ts = {0, 300 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (c->fail_hook)
+        return dt_fail(err, DT_EIO, "hook", "refused by the test");
+    snprintf(key, sizeof key, "test/caller-%d", c->k);
+    snprintf(val, sizeof val, "%zu %zu %zu", res->added, res->rejected, res->count);
+    return store_kv_put(t, key, val, err);
+}
+
+static void *caller_main(void *arg)
+{
+    caller *c = arg;
+    node_principal local;
+    const char *wheres[PER_CALLER + 2];
+    char names[PER_CALLER + 2][32];
+    node_ingest_opts o = {.collection = "default", .sign = true, .atomic = c->atomic,
+                          .in_place = c->in_place, .on_stored = caller_hook,
+                          .on_stored_ctx = c};
+    for (size_t i = 0; i < c->count; i++) {
+        snprintf(names[i], sizeof names[i], "objects[%zu]", i);
+        wheres[i] = names[i];
+    }
+    node_principal_local(&local);
+    c->rc = node_ingest_json(c->n, &local, &o, c->objs, wheres, c->count, &c->res, &c->err);
+    return NULL;
+}
+
+static void caller_release(caller *c)
+{
+    for (size_t i = 0; i < c->count; i++)
+        json_decref(c->objs[i]);
+    node_ingest_result_release(&c->res);
+}
+
+static bool is_stored(fixture *f, int k, int i)
+{
+    char id[80];
+    snprintf(id, sizeof id, "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3%02x%02x", k, i);
+    const char *ids[] = {id};
+    store_query q = {.collection = "default", .ids = ids, .id_count = 1, .max_marking = -1,
+                     .limit = 10};
+    store_page page;
+    node_principal local;
+    node_principal_local(&local);
+    assert_int_equal(node_query(f->n, &local, &q, &page, NULL), DT_OK);
+    bool held = page.count == 1;
+    assert_true(page.count <= 1);
+    store_page_release(&page);
+    return held;
+}
+
+static void test_node_ingest_concurrent_callers(void **state)
+{
+    fixture *f = *state;
+    caller cs[CALLERS];
+    pthread_t th[CALLERS];
+    uint64_t before = ledger_size(f);
+    size_t want_added = 0;
+    memset(cs, 0, sizeof cs);
+    for (int k = 0; k < CALLERS; k++) {
+        caller *c = &cs[k];
+        c->n = f->n;
+        c->k = k;
+        c->atomic = k == 0;   /* with a rejected object: stores nothing */
+        c->in_place = k % 3 == 1;
+        for (int i = 0; i < PER_CALLER; i++)
+            c->objs[c->count++] = caller_object(k, i, NULL);
+        if (k % 2 == 0) /* a pattern that does not parse */
+            c->objs[c->count++] = caller_object(k, PER_CALLER, "[domain-name:value = ]");
+        c->objs[c->count++] = caller_object(99, 0, NULL); /* the same object from everyone */
+    }
+    for (int k = 0; k < CALLERS; k++)
+        assert_int_equal(pthread_create(&th[k], NULL, caller_main, &cs[k]), 0);
+    for (int k = 0; k < CALLERS; k++)
+        pthread_join(th[k], NULL);
+
+    size_t shared_added = 0;
+    for (int k = 0; k < CALLERS; k++) {
+        caller *c = &cs[k];
+        if (c->atomic) {
+            assert_int_equal(c->rc, DT_EINVALID);
+            assert_int_equal(c->hooks, 0);
+            for (int i = 0; i < PER_CALLER; i++)
+                assert_false(is_stored(f, k, i));
+            continue;
+        }
+        assert_int_equal(c->rc, DT_OK);
+        assert_int_equal(c->hooks, 1);
+        assert_int_equal(c->res.count, c->count);
+        size_t bad = k % 2 == 0 ? 1 : 0;
+        assert_int_equal(c->res.rejected, bad);
+        assert_int_equal(c->res.added + c->res.duplicates, PER_CALLER + 1);
+        assert_int_equal(c->hook_added, c->res.added);
+        for (int i = 0; i < PER_CALLER; i++) {
+            assert_int_equal(c->res.items[i].outcome, NODE_ITEM_ADDED);
+            assert_true(is_stored(f, k, i));
+        }
+        if (bad) {
+            const node_ingest_item *it = &c->res.items[PER_CALLER];
+            assert_int_equal(it->outcome, NODE_ITEM_REJECTED);
+            assert_string_equal(it->where, "objects[30]");
+            assert_non_null(strstr(it->msg, "pattern"));
+            assert_false(is_stored(f, k, PER_CALLER));
+        }
+        const node_ingest_item *sh = &c->res.items[c->count - 1];
+        assert_int_not_equal(sh->outcome, NODE_ITEM_REJECTED);
+        shared_added += sh->outcome == NODE_ITEM_ADDED;
+        want_added += c->res.added;
+        /* the hook's row was committed with the objects */
+        char key[32], want[64], *val = NULL;
+        snprintf(key, sizeof key, "test/caller-%d", k);
+        snprintf(want, sizeof want, "%zu %zu %zu", c->res.added, c->res.rejected, c->res.count);
+        assert_int_equal(store_kv_get(node_store(f->n), NULL, key, &val, NULL), DT_OK);
+        assert_non_null(val);
+        assert_string_equal(val, want);
+        dt_free(val);
+    }
+    assert_int_equal(shared_added, 1);
+    assert_int_equal(want_added, (CALLERS - 1) * PER_CALLER + 1);
+    assert_int_equal(ledger_size(f), before + want_added);
+    for (int k = 0; k < CALLERS; k++)
+        caller_release(&cs[k]);
+}
+
+/* Callers queued together share one transaction: when one of them fails in
+ * the writer (its hook refuses), none of the group is stored or answered
+ * as stored. A third caller holds the writer while the two queue up. */
+static void test_node_ingest_group_fails_together(void **state)
+{
+    fixture *f = *state;
+    caller cs[3];
+    pthread_t th[3];
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+    bool in_writer = false;
+    uint64_t before = ledger_size(f);
+    memset(cs, 0, sizeof cs);
+    for (int k = 0; k < 3; k++) {
+        cs[k].n = f->n;
+        cs[k].k = 10 + k;
+        cs[k].objs[cs[k].count++] = caller_object(10 + k, 0, NULL);
+    }
+    cs[0].mu = &mu;
+    cs[0].cv = &cv;
+    cs[0].in_writer = &in_writer;
+    cs[1].fail_hook = true;
+    assert_int_equal(pthread_create(&th[0], NULL, caller_main, &cs[0]), 0);
+    pthread_mutex_lock(&mu);
+    while (!in_writer)
+        pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+    assert_int_equal(pthread_create(&th[1], NULL, caller_main, &cs[1]), 0);
+    assert_int_equal(pthread_create(&th[2], NULL, caller_main, &cs[2]), 0);
+    for (int k = 0; k < 3; k++)
+        pthread_join(th[k], NULL);
+    assert_int_equal(cs[0].rc, DT_OK);
+    assert_true(is_stored(f, 10, 0));
+    assert_int_equal(cs[1].rc, DT_EIO);
+    assert_non_null(strstr(cs[1].err.msg, "refused by the test"));
+    assert_int_equal(cs[2].rc, DT_EIO); /* failed with the group, though its own part was fine */
+    assert_int_equal(cs[2].hooks, 1);
+    assert_false(is_stored(f, 11, 0));
+    assert_false(is_stored(f, 12, 0));
+    assert_int_equal(ledger_size(f), before + 1);
+    for (int k = 0; k < 3; k++)
+        caller_release(&cs[k]);
+}
+
 static void test_node_query_grants_and_markings(void **state)
 {
     fixture *f = *state;
@@ -375,6 +593,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_node_ingest_rejects_with_reasons, setup, teardown),
         cmocka_unit_test_setup_teardown(test_node_ingest_conflicting_body, setup, teardown),
         cmocka_unit_test_setup_teardown(test_node_ingest_unsigned_from_peer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_node_ingest_concurrent_callers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_node_ingest_group_fails_together, setup, teardown),
         cmocka_unit_test_setup_teardown(test_node_query_grants_and_markings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_node_query_relay_and_redaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_node_delete_tombstone, setup, teardown),
