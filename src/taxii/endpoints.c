@@ -233,27 +233,33 @@ static dt_status status_get(node *n, const taxii_request *rq, taxii_response *rs
     return rc;
 }
 
-static dt_status status_keep(node *n, const char *id, const char *owner, const dt_buf *json,
-                             dt_err *err)
+/* The status resource of one POST, built and kept by ingest's writer in
+ * the transaction that stores the objects (node_ingest_hook), so the
+ * answer costs no second commit. */
+typedef struct post_status {
+    const char *id;
+    const char *owner;
+    int64_t request_us;
+    dt_buf *body; /* the response body, written here */
+} post_status;
+
+static dt_status status_keep(void *ctx, store_txn *t, const node_ingest_result *res, dt_err *err)
 {
-    store *s = node_store(n);
-    store_txn *t = NULL;
+    post_status *ps = ctx;
     char key[64];
     dt_buf v;
     dt_status rc;
-    dt_buf_init(&v, json->len + 128);
-    rc = dt_buf_printf(&v, err, "%s\n", owner);
+    dt_buf_reset(ps->body);
+    rc = taxii_status_build(ps->id, ps->request_us, res, ps->body, err);
+    if (rc != DT_OK)
+        return rc;
+    dt_buf_init(&v, ps->body->len + strlen(ps->owner) + 2);
+    rc = dt_buf_printf(&v, err, "%s\n", ps->owner);
     if (rc == DT_OK)
-        rc = dt_buf_append(&v, json->data, json->len, err);
-    if (rc == DT_OK)
-        rc = store_begin(s, &t, err);
+        rc = dt_buf_append(&v, ps->body->data, ps->body->len, err);
     if (rc == DT_OK) {
-        snprintf(key, sizeof key, "status/%s", id);
+        snprintf(key, sizeof key, "status/%s", ps->id);
         rc = store_kv_put(t, key, v.data, err);
-        if (rc == DT_OK)
-            rc = store_commit(t, err);
-        else
-            store_rollback(t);
     }
     dt_buf_release(&v);
     return rc;
@@ -302,7 +308,13 @@ static dt_status objects_post(node *n, const taxii_request *rq, taxii_response *
             goto out;
         }
     }
+    dt_uuid_v4(&u);
+    dt_uuid_format(&u, id);
+    post_status ps = {id, rq->who->name, request_us, &rs->body};
     opts.collection = rq->route->collection;
+    opts.in_place = true; /* env is dropped below */
+    opts.on_stored = status_keep;
+    opts.on_stored_ctx = &ps;
     /* A local account's objects are signed by this node (it vouches for what
      * its own users publish); a peer pushing to us must send objects signed
      * by their publishers, checked like a pull. */
@@ -318,13 +330,7 @@ static dt_status objects_post(node *n, const taxii_request *rq, taxii_response *
         goto out;
     rs->ingested = res.added;
     rs->rejected = res.rejected;
-    dt_uuid_v4(&u);
-    dt_uuid_format(&u, id);
-    rc = taxii_status_build(id, request_us, &res, &rs->body, err);
-    if (rc == DT_OK)
-        rc = status_keep(n, id, rq->who->name, &rs->body, err);
-    if (rc == DT_OK)
-        rs->http_status = 202;
+    rs->http_status = 202;
 out:
     node_ingest_result_release(&res);
     for (size_t i = 0; wheres != NULL && i < count; i++)
