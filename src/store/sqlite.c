@@ -24,6 +24,18 @@
  * two flags kept on every row, is_last and is_first, recomputed for one
  * id whenever a version of it is added or erased (over live rows), so
  * "last" and "first" are filters on the page scan instead of a GROUP BY.
+ *
+ * Checkpoints run off the writer's path: the writer's WAL hook (called
+ * after each commit with the WAL's size) wakes a thread that copies the WAL
+ * back into the database file on a connection of its own, PASSIVE (it
+ * never blocks the writer or readers), so a commit costs only its WAL
+ * append and sync, and pages rewritten by many commits are copied once.
+ * Under a writer that never pauses a passive checkpoint never catches up
+ * and the WAL would only grow: past CKPT_RESTART_PAGES the thread runs a
+ * RESTART checkpoint, which holds new writers back for the little left to
+ * copy and lets the next commit write the WAL from its start. Without the
+ * thread (it could not start) SQLite's own checkpoint after commit stays.
+ * Durability is the commit's WAL sync either way.
  */
 #include "store/store.h"
 
@@ -36,6 +48,8 @@
 #define POOL_SIZE 4
 #define CACHE_SIZE 48
 #define BUSY_TIMEOUT_MS 10000
+#define CKPT_PAGES 4096          /* WAL pages (4 KiB) that wake the checkpoint thread */
+#define CKPT_RESTART_PAGES 32768 /* WAL pages past which it restarts the WAL */
 
 typedef struct cached_stmt {
     char *sql;
@@ -60,6 +74,14 @@ typedef struct sq_store {
     pthread_mutex_t pmu;   /* guards readers[] */
     pthread_cond_t pcv;
     conn readers[POOL_SIZE];
+    struct {                 /* the checkpoint thread */
+        sqlite3 *db;
+        pthread_t th;
+        bool running, stop;
+        int pages;           /* the WAL's size after the last commit, 0 once seen */
+        pthread_mutex_t mu;
+        pthread_cond_t cv;
+    } ckpt;
 } sq_store;
 
 typedef struct sq_txn {
@@ -473,18 +495,97 @@ static dt_status migrate(sq_store *st, dt_err *err)
     return rc;
 }
 
+/* ---- checkpoints ------------------------------------------------------ */
+
+static int ckpt_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    sq_store *st = arg;
+    (void)db;
+    (void)name;
+    if (pages >= CKPT_PAGES) {
+        pthread_mutex_lock(&st->ckpt.mu);
+        st->ckpt.pages = pages;
+        pthread_cond_signal(&st->ckpt.cv);
+        pthread_mutex_unlock(&st->ckpt.mu);
+    }
+    return SQLITE_OK;
+}
+
+static void *ckpt_main(void *arg)
+{
+    sq_store *st = arg;
+    pthread_mutex_lock(&st->ckpt.mu);
+    for (;;) {
+        while (!st->ckpt.stop && st->ckpt.pages == 0)
+            pthread_cond_wait(&st->ckpt.cv, &st->ckpt.mu);
+        if (st->ckpt.stop)
+            break;
+        int pages = st->ckpt.pages;
+        st->ckpt.pages = 0;
+        pthread_mutex_unlock(&st->ckpt.mu);
+        /* a failure (busy, I/O) leaves the WAL as it is: the next commit's
+         * hook asks again, and SQLite checkpoints at close */
+        sqlite3_wal_checkpoint_v2(st->ckpt.db, NULL,
+                                  pages >= CKPT_RESTART_PAGES ? SQLITE_CHECKPOINT_RESTART
+                                                              : SQLITE_CHECKPOINT_PASSIVE,
+                                  NULL, NULL);
+        pthread_mutex_lock(&st->ckpt.mu);
+    }
+    pthread_mutex_unlock(&st->ckpt.mu);
+    return NULL;
+}
+
+/* Start the checkpoint thread for the writer; on any failure the writer
+ * keeps SQLite's own checkpoints. */
+static void ckpt_start(sq_store *st)
+{
+    if (sqlite3_open_v2(st->path, &st->ckpt.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        sqlite3_close(st->ckpt.db);
+        st->ckpt.db = NULL;
+        return;
+    }
+    sqlite3_busy_timeout(st->ckpt.db, st->busy_ms);
+    if (pthread_create(&st->ckpt.th, NULL, ckpt_main, st) != 0) {
+        sqlite3_close(st->ckpt.db);
+        st->ckpt.db = NULL;
+        return;
+    }
+    st->ckpt.running = true;
+    sqlite3_wal_hook(st->writer.db, ckpt_hook, st); /* replaces SQLite's autocheckpoint */
+}
+
+static void ckpt_stop(sq_store *st)
+{
+    if (!st->ckpt.running)
+        return;
+    if (st->writer.db != NULL)
+        sqlite3_wal_autocheckpoint(st->writer.db, 1000); /* SQLite's hook back */
+    pthread_mutex_lock(&st->ckpt.mu);
+    st->ckpt.stop = true;
+    pthread_cond_signal(&st->ckpt.cv);
+    pthread_mutex_unlock(&st->ckpt.mu);
+    pthread_join(st->ckpt.th, NULL);
+    sqlite3_close(st->ckpt.db);
+    st->ckpt.db = NULL;
+    st->ckpt.running = false;
+}
+
 static void sq_close(store *s)
 {
     sq_store *st;
     if (s == NULL)
         return;
     st = SQ(s);
+    ckpt_stop(st);
     for (size_t i = 0; i < POOL_SIZE; i++)
         conn_release(&st->readers[i]);
     conn_release(&st->writer);
     pthread_mutex_destroy(&st->wmu);
     pthread_mutex_destroy(&st->pmu);
     pthread_cond_destroy(&st->pcv);
+    pthread_mutex_destroy(&st->ckpt.mu);
+    pthread_cond_destroy(&st->ckpt.cv);
     dt_free(st->path);
     dt_free(st);
 }
@@ -510,6 +611,8 @@ static dt_status sq_open(const store_config *cfg, store **out, dt_err *err)
     pthread_mutex_init(&st->wmu, NULL);
     pthread_mutex_init(&st->pmu, NULL);
     pthread_cond_init(&st->pcv, NULL);
+    pthread_mutex_init(&st->ckpt.mu, NULL);
+    pthread_cond_init(&st->ckpt.cv, NULL);
     if (st->path == NULL) {
         sq_close(&st->base);
         return dt_fail(err, DT_ENOMEM, "store", "out of memory opening %s", cfg->path);
@@ -522,6 +625,8 @@ static dt_status sq_open(const store_config *cfg, store **out, dt_err *err)
         sq_close(&st->base);
         return rc;
     }
+    if (!st->readonly)
+        ckpt_start(st);
     *out = &st->base;
     return DT_OK;
 }
