@@ -30,10 +30,10 @@
  * back into the database file on a connection of its own, PASSIVE (it
  * never blocks the writer or readers), so a commit costs only its WAL
  * append and sync, and pages rewritten by many commits are copied once.
- * Under a writer that never pauses a passive checkpoint never catches up
- * and the WAL would only grow: past CKPT_RESTART_PAGES the thread runs a
- * RESTART checkpoint, which holds new writers back for the little left to
- * copy and lets the next commit write the WAL from its start. Without the
+ * Under a writer that never pauses, the thread never quite catches up and
+ * the WAL would only grow: past CKPT_RESTART_PAGES the writer itself,
+ * between two transactions, copies what the thread left (little), so the
+ * next transaction writes the WAL from its start again. Without the
  * thread (it could not start) SQLite's own checkpoint after commit stays.
  * Durability is the commit's WAL sync either way.
  */
@@ -49,7 +49,7 @@
 #define CACHE_SIZE 48
 #define BUSY_TIMEOUT_MS 10000
 #define CKPT_PAGES 4096          /* WAL pages (4 KiB) that wake the checkpoint thread */
-#define CKPT_RESTART_PAGES 32768 /* WAL pages past which it restarts the WAL */
+#define CKPT_RESTART_PAGES 16384 /* WAL pages past which the writer catches up itself */
 
 typedef struct cached_stmt {
     char *sql;
@@ -500,9 +500,12 @@ static dt_status migrate(sq_store *st, dt_err *err)
 static int ckpt_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
     sq_store *st = arg;
-    (void)db;
-    (void)name;
-    if (pages >= CKPT_PAGES) {
+    if (pages >= CKPT_RESTART_PAGES) {
+        /* between transactions no frame is added, so this one catches up
+         * with what the thread left and the next write restarts the WAL;
+         * busy (the thread is copying): the next commit tries again */
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    } else if (pages >= CKPT_PAGES) {
         pthread_mutex_lock(&st->ckpt.mu);
         st->ckpt.pages = pages;
         pthread_cond_signal(&st->ckpt.cv);
@@ -520,15 +523,11 @@ static void *ckpt_main(void *arg)
             pthread_cond_wait(&st->ckpt.cv, &st->ckpt.mu);
         if (st->ckpt.stop)
             break;
-        int pages = st->ckpt.pages;
         st->ckpt.pages = 0;
         pthread_mutex_unlock(&st->ckpt.mu);
         /* a failure (busy, I/O) leaves the WAL as it is: the next commit's
          * hook asks again, and SQLite checkpoints at close */
-        sqlite3_wal_checkpoint_v2(st->ckpt.db, NULL,
-                                  pages >= CKPT_RESTART_PAGES ? SQLITE_CHECKPOINT_RESTART
-                                                              : SQLITE_CHECKPOINT_PASSIVE,
-                                  NULL, NULL);
+        sqlite3_wal_checkpoint_v2(st->ckpt.db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         pthread_mutex_lock(&st->ckpt.mu);
     }
     pthread_mutex_unlock(&st->ckpt.mu);
@@ -546,7 +545,10 @@ static void ckpt_start(sq_store *st)
         return;
     }
     sqlite3_busy_timeout(st->ckpt.db, st->busy_ms);
-    if (pthread_create(&st->ckpt.th, NULL, ckpt_main, st) != 0) {
+    /* a connection learns that the file is in WAL mode on its first read;
+     * until then a checkpoint on it does nothing */
+    if (sqlite3_exec(st->ckpt.db, "PRAGMA schema_version", NULL, NULL, NULL) != SQLITE_OK ||
+        pthread_create(&st->ckpt.th, NULL, ckpt_main, st) != 0) {
         sqlite3_close(st->ckpt.db);
         st->ckpt.db = NULL;
         return;
