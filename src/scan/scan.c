@@ -1,15 +1,18 @@
 /* scan: the log readers and the parallel driver (see scan.h).
  *
- * The whole input sits in memory (mmap for plain files, one inflate for
- * gzip), so a field is tested where it lies: readers walk a line with
- * memchr and hand (pointer, length) pairs to match_lookup, which copies
- * into a stack buffer only when normalisation must change bytes. The file
- * is cut into one chunk per thread at line boundaries; Zeek chunks first
- * load the #fields header in force at their start (one memchr pass for '#'
- * finds every header line). Each thread keeps its matches and diagnostics
- * in its own arrays with chunk-relative line numbers; after the join they
- * are renumbered (each chunk's lines are counted) and reported in file
- * order, so 1 and N threads give the same output byte for byte.
+ * A plain file is mapped whole; gzip and pipes are read a piece at a time
+ * (32 MiB of inflated lines, the next piece inflated while the last is
+ * scanned, so memory stays two pieces whatever the input's size). Either
+ * way a field is tested where it lies: readers walk a line and hand
+ * (pointer, length) pairs to the matcher, which copies into a stack buffer
+ * only when normalisation must change bytes. A piece is cut into one chunk
+ * per thread at line boundaries; Zeek chunks first load the header in
+ * force at their start (#fields, #types, #set_separator: one memchr pass
+ * for '#' finds every header line; what earlier pieces left in force is
+ * carried). Each thread keeps its matches and diagnostics in its own
+ * arrays with chunk-relative line numbers; after the join they are
+ * renumbered (each chunk's lines are counted) and reported in file order,
+ * so 1 and N threads give the same output byte for byte.
  *
  * Speed: a field is parsed only when its class has indicators (or a kept
  * pattern names its type). Zeek lines are split (newline and every tab)
@@ -19,8 +22,9 @@
  * misses into the filter and table overlap instead of adding up; that is
  * what makes a million indicators cost little more than a thousand. On a
  * file mapping, each worker gives the pages it has scanned back
- * (MADV_DONTNEED every 8 MiB), so resident memory is the set plus a few
- * windows whatever the log's size (gzip input is inflated into memory).
+ * (MADV_DONTNEED every 8 MiB) and maps the next ones ahead in 2 MiB steps,
+ * so resident memory is the set plus a few windows whatever the log's
+ * size.
  *
  * Zeek TSV: tab-separated, set/vector elements split on the
  * #set_separator, "-" unset and "(empty)" empty. A line whose field count
@@ -40,6 +44,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sodium.h>
 #include <zlib.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -1719,12 +1724,22 @@ static scan_format detect(const char *name, const char *d, size_t len)
     return SCAN_FORMAT_TEXT;
 }
 
-/* The offset of the last "#fields" line starting before pos, or SIZE_MAX.
- * On a file mapping (mapped), the pages read are given back as the search
- * goes, so it does not make the whole prefix resident. */
-static size_t header_before(const char *d, size_t len, size_t pos, bool mapped)
+/* ---- the Zeek header in force at a point ---- */
+
+/* The last #set_separator, #fields and #types lines of some text (a
+ * #fields line forgets the #types before it). */
+enum { ZH_SEP, ZH_FIELDS, ZH_TYPES, ZH_COUNT };
+typedef struct zhdr {
+    const char *line[ZH_COUNT]; /* NULL: none */
+    size_t len[ZH_COUNT];
+} zhdr;
+
+/* The header lines starting before pos, in one memchr pass for '#'. On a
+ * file mapping (mapped), the pages read are given back as the search goes,
+ * so it does not make the whole prefix resident. */
+static void zhdr_scan(const char *d, size_t len, size_t pos, bool mapped, zhdr *z)
 {
-    size_t best = SIZE_MAX, i = 0, pg = (size_t)sysconf(_SC_PAGESIZE), given = 0;
+    size_t i = 0, pg = (size_t)sysconf(_SC_PAGESIZE), given = 0;
     while (i < pos) {
         size_t stop = pos - i > DROP_STEP ? i + DROP_STEP : pos;
         const char *h = memchr(d + i, '#', stop - i);
@@ -1732,8 +1747,25 @@ static size_t header_before(const char *d, size_t len, size_t pos, bool mapped)
             i = stop;
         } else {
             size_t o = (size_t)(h - d);
-            if ((o == 0 || d[o - 1] == '\n') && len - o > 8 && memcmp(h, "#fields\t", 8) == 0)
-                best = o;
+            if (o == 0 || d[o - 1] == '\n') {
+                const char *nl = memchr(h, '\n', len - o);
+                size_t hl = (nl ? (size_t)(nl - d) : len) - o;
+                int k = -1;
+                if (hl > 0 && h[hl - 1] == '\r')
+                    hl--;
+                if (hl > 8 && memcmp(h, "#fields\t", 8) == 0)
+                    k = ZH_FIELDS;
+                else if (hl > 7 && memcmp(h, "#types\t", 7) == 0)
+                    k = ZH_TYPES;
+                else if (hl == 16 && memcmp(h, "#set_separator\t", 15) == 0)
+                    k = ZH_SEP;
+                if (k == ZH_FIELDS)
+                    z->line[ZH_TYPES] = NULL;
+                if (k >= 0) {
+                    z->line[k] = h;
+                    z->len[k] = hl;
+                }
+            }
             i = o + 1;
         }
         if (mapped && i / pg * pg >= given + DROP_STEP) {
@@ -1741,7 +1773,100 @@ static size_t header_before(const char *d, size_t len, size_t pos, bool mapped)
             given = i / pg * pg;
         }
     }
-    return best;
+}
+
+/* What holds after the text of a, then the text of b. */
+static void zhdr_merge(zhdr *a, const zhdr *b)
+{
+    if (b->line[ZH_SEP] != NULL) {
+        a->line[ZH_SEP] = b->line[ZH_SEP];
+        a->len[ZH_SEP] = b->len[ZH_SEP];
+    }
+    if (b->line[ZH_FIELDS] != NULL) {
+        a->line[ZH_FIELDS] = b->line[ZH_FIELDS];
+        a->len[ZH_FIELDS] = b->len[ZH_FIELDS];
+        a->line[ZH_TYPES] = NULL;
+    }
+    if (b->line[ZH_TYPES] != NULL) {
+        a->line[ZH_TYPES] = b->line[ZH_TYPES];
+        a->len[ZH_TYPES] = b->len[ZH_TYPES];
+    }
+}
+
+/* Load a header into a worker starting mid-file (its own diagnostics were
+ * given when the lines were read where they stand). */
+static void zhdr_apply(worker *w, const zhdr *z)
+{
+    for (int k = 0; k < ZH_COUNT; k++)
+        if (z->line[k] != NULL)
+            zeek_header(w, z->line[k], z->len[k]);
+    w->diag_count = 0;
+    w->diag_total = 0;
+}
+
+/* ---- the driver ---- */
+
+/* What the pieces of one input share: set by the first piece, carried to
+ * the next (a gzip file or a stream is scanned a piece at a time). */
+typedef struct scan_carry {
+    bool started;             /* the first piece was seen: format known, input counted */
+    scan_format fmt;
+    uint64_t base_line;       /* lines of the pieces before */
+    size_t reported;          /* diagnostics reported or held back */
+    zhdr z;                   /* Zeek: the header in force after the pieces so far */
+    dt_buf hold[ZH_COUNT];    /* its lines, copied */
+    dt_buf csv_hold;          /* CSV: the header line, copied */
+    col csv_cols[MAX_COLS];
+    size_t csv_n;
+    bool sha;                 /* the digest of the bytes goes along */
+    crypto_hash_sha256_state sha_st;
+} scan_carry;
+
+static void carry_init(scan_carry *cy, const scan_opts *opts)
+{
+    memset(cy, 0, sizeof *cy);
+    for (int k = 0; k < ZH_COUNT; k++)
+        dt_buf_init(&cy->hold[k], BUF_MAX);
+    dt_buf_init(&cy->csv_hold, BUF_MAX);
+    cy->sha = opts->sha256 != NULL;
+    if (cy->sha)
+        crypto_hash_sha256_init(&cy->sha_st);
+}
+
+/* The input is done: the count of diagnostics held back, the digest. */
+static void carry_finish(scan_carry *cy, const char *name, const scan_opts *opts,
+                         scan_diag_fn on_diag, void *ctx)
+{
+    size_t max_diags = opts->max_diags ? opts->max_diags : 20;
+    if (cy->reported > max_diags && on_diag) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "%zu more problems not shown", cy->reported - max_diags);
+        on_diag(ctx, name, 0, msg);
+    }
+    if (cy->sha)
+        crypto_hash_sha256_final(&cy->sha_st, opts->sha256);
+    for (int k = 0; k < ZH_COUNT; k++)
+        dt_buf_release(&cy->hold[k]);
+    dt_buf_release(&cy->csv_hold);
+}
+
+/* Keep the header lines in force after this piece (the piece's bytes are
+ * about to be replaced by the next one's). */
+static dt_status carry_header(scan_carry *cy, const char *data, size_t len, dt_err *err)
+{
+    zhdr seg = {0};
+    zhdr_scan(data, len, len, false, &seg);
+    zhdr_merge(&cy->z, &seg);
+    for (int k = 0; k < ZH_COUNT; k++) {
+        const char *l = cy->z.line[k];
+        if (l == NULL || l == cy->hold[k].data)
+            continue;
+        dt_buf_reset(&cy->hold[k]);
+        if (dt_buf_append(&cy->hold[k], l, cy->z.len[k], err) != DT_OK)
+            return DT_ENOMEM;
+        cy->z.line[k] = cy->hold[k].data;
+    }
+    return DT_OK;
 }
 
 static scan_fieldmap default_map;
@@ -1751,66 +1876,61 @@ static void default_map_init(void)
     scan_fieldmap_default(&default_map);
 }
 
+/* Scan one piece of an input: len bytes of whole lines at data (the last
+ * may lack its newline only at the input's end). more: other pieces
+ * follow. mapped: data is a read-only file mapping, whose pages the
+ * workers give back behind them (the page cache keeps them; resident
+ * memory does not grow with the file). */
 static dt_status scan_run(const match_set *set, const char *name, const char *data, size_t len,
-                          bool mapped, const scan_opts *opts, scan_match_fn on_match,
-                          scan_diag_fn on_diag, void *ctx, scan_stats *st, dt_err *err);
-
-dt_status scan_buffer(const match_set *set, const char *name, const char *data, size_t len,
-                      const scan_opts *opts, scan_match_fn on_match, scan_diag_fn on_diag,
-                      void *ctx, scan_stats *st, dt_err *err)
-{
-    return scan_run(set, name, data, len, false, opts, on_match, on_diag, ctx, st, err);
-}
-
-/* mapped: data is a read-only file mapping, whose pages the workers give
- * back behind them (the page cache keeps them; resident memory does not
- * grow with the file). */
-static dt_status scan_run(const match_set *set, const char *name, const char *data, size_t len,
-                          bool mapped, const scan_opts *opts, scan_match_fn on_match,
-                          scan_diag_fn on_diag, void *ctx, scan_stats *st, dt_err *err)
+                          bool mapped, bool more, const scan_opts *opts, scan_match_fn on_match,
+                          scan_diag_fn on_diag, void *ctx, scan_carry *cy, scan_stats *st,
+                          dt_err *err)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     const scan_fieldmap *fm = opts->fields;
-    scan_format fmt = opts->format;
     unsigned nthreads = opts->threads ? opts->threads : 1;
     size_t max_diags = opts->max_diags ? opts->max_diags : 20, start = 0;
-    uint64_t base_line = 0;
-    col csv_cols[MAX_COLS];
-    size_t csv_n = 0;
+    uint64_t base_line = cy->base_line;
     worker *ws = NULL;
     dt_status rc = DT_OK;
     if (fm == NULL) {
         pthread_once(&once, default_map_init);
         fm = &default_map;
     }
-    if (fmt == SCAN_FORMAT_AUTO)
-        fmt = detect(name, data, len);
-    st->files++;
-    st->bytes += len;
-    if (fmt == SCAN_FORMAT_CSV && len > 0) {
-        /* the header is line 1, shared read-only by the chunks */
-        const char *nl = memchr(data, '\n', len);
-        size_t hl = nl ? (size_t)(nl - data) : len, i = 0;
-        start = nl ? hl + 1 : len;
-        if (hl > 0 && data[hl - 1] == '\r')
-            hl--;
-        while (i <= hl && csv_n < MAX_COLS) {
-            char buf[1];
-            const char *f;
-            size_t fl;
-            if (!csv_field(data, hl, &i, buf, 0, &f, &fl))
-                break;
-            if (f == buf)
-                f = ""; /* quoted header names are not unescaped: taken as empty */
-            csv_cols[csv_n].name = f;
-            csv_cols[csv_n].len = (uint32_t)fl;
-            int c = fm_find(fm, f, fl);
-            csv_cols[csv_n].cls = c < 0 ? SCAN_CLASS_GUESS : (scan_class)c;
-            csv_n++;
+    if (!cy->started) {
+        cy->started = true;
+        cy->fmt = opts->format == SCAN_FORMAT_AUTO ? detect(name, data, len) : opts->format;
+        st->files++;
+        if (cy->fmt == SCAN_FORMAT_CSV && len > 0) {
+            /* the header is line 1, shared read-only by the chunks */
+            const char *nl = memchr(data, '\n', len);
+            size_t hl = nl ? (size_t)(nl - data) : len, i = 0;
+            start = nl ? hl + 1 : len;
+            if (hl > 0 && data[hl - 1] == '\r')
+                hl--;
+            if (dt_buf_append(&cy->csv_hold, data, hl, err) != DT_OK)
+                return DT_ENOMEM;
+            const char *h = cy->csv_hold.data ? cy->csv_hold.data : "";
+            while (i <= hl && cy->csv_n < MAX_COLS) {
+                char buf[1];
+                const char *f;
+                size_t fl;
+                if (!csv_field(h, hl, &i, buf, 0, &f, &fl))
+                    break;
+                if (f == buf)
+                    f = ""; /* quoted header names are not unescaped: taken as empty */
+                col *c = &cy->csv_cols[cy->csv_n++];
+                c->name = f;
+                c->len = (uint32_t)fl;
+                int k = fm_find(fm, f, fl);
+                c->cls = k < 0 ? SCAN_CLASS_GUESS : (scan_class)k;
+            }
+            base_line = 1;
+            st->lines++;
         }
-        base_line = 1;
-        st->lines++;
     }
+    scan_format fmt = cy->fmt;
+    st->bytes += len;
     if (len - start < (1u << 20))
         nthreads = 1;
     ws = dt_calloc(nthreads, sizeof *ws);
@@ -1840,8 +1960,8 @@ static dt_status scan_run(const match_set *set, const char *name, const char *da
         w->dropped = w->begin;
         w->set_sep = ',';
         w->ts_col = -1;
-        w->csv_cols = csv_cols;
-        w->csv_ncols = csv_n;
+        w->csv_cols = cy->csv_cols;
+        w->csv_ncols = cy->csv_n;
         dt_buf_init(&w->bytes, (size_t)UINT32_MAX);
         dt_buf_init(&w->tmp, BUF_MAX);
         w->active[SCAN_CLASS_DOMAIN] = match_set_value_count(set, MATCH_DOMAIN) > 0;
@@ -1879,25 +1999,21 @@ static dt_status scan_run(const match_set *set, const char *name, const char *da
             w->active[SCAN_CLASS_ANSWER] = w->active[SCAN_CLASS_TEXT] =
                 w->active[SCAN_CLASS_GUESS] = true;
         }
-        if (fmt == SCAN_FORMAT_ZEEK && prev > 0) {
-            size_t h = header_before(data, len, prev, mapped);
-            if (h != SIZE_MAX) {
-                const char *nl = memchr(data + h, '\n', len - h);
-                size_t hl = (nl ? (size_t)(nl - data) : len) - h;
-                if (hl > 0 && data[h + hl - 1] == '\r')
-                    hl--;
-                zeek_header(w, data + h, hl);
-                w->diag_count = 0;
-                w->diag_total = 0;
-            }
+        if (fmt == SCAN_FORMAT_ZEEK) {
+            /* the header in force where the chunk starts: the earlier
+             * pieces', then this piece's lines before the chunk */
+            zhdr z = cy->z, here = {0};
+            if (prev > 0)
+                zhdr_scan(data, len, prev, mapped, &here);
+            zhdr_merge(&z, &here);
+            zhdr_apply(w, &z);
         }
         prev = e;
     }
-    if (nthreads == 1 && opts->sha256 == NULL) {
+    if (nthreads == 1 && !cy->sha) {
         worker_run(&ws[0]);
     } else {
-        /* the digest is computed on this thread while the workers scan (not
-         * on a thread of its own: core keeps a hash context per thread) */
+        /* the digest is computed on this thread while the workers scan */
         pthread_t *tids = dt_calloc(nthreads, sizeof *tids);
         unsigned started = 0;
         if (tids == NULL) {
@@ -1906,8 +2022,8 @@ static dt_status scan_run(const match_set *set, const char *name, const char *da
             for (; started < nthreads; started++)
                 if (pthread_create(&tids[started], NULL, worker_run, &ws[started]) != 0)
                     break;
-            if (opts->sha256)
-                dt_sha256(data, len, opts->sha256);
+            if (cy->sha)
+                crypto_hash_sha256_update(&cy->sha_st, (const unsigned char *)data, len);
             for (unsigned t = started; t < nthreads; t++)
                 worker_run(&ws[t]); /* could not start a thread: run it here */
             for (unsigned t = 0; t < started; t++)
@@ -1916,7 +2032,7 @@ static dt_status scan_run(const match_set *set, const char *name, const char *da
         dt_free(tids);
     }
     /* report in file order */
-    size_t reported = 0;
+    size_t reported = cy->reported;
     for (unsigned t = 0; t < nthreads && rc == DT_OK; t++) {
         worker *w = &ws[t];
         if (w->oom) {
@@ -1953,193 +2069,325 @@ static dt_status scan_run(const match_set *set, const char *name, const char *da
         reported += w->diag_total - w->diag_count;
         base_line += w->lines;
     }
-    if (reported > max_diags && on_diag) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "%zu more problems not shown", reported - max_diags);
-        on_diag(ctx, name, 0, msg);
-    }
+    cy->reported = reported;
+    cy->base_line = base_line;
     for (unsigned t = 0; t < nthreads; t++)
         worker_release(&ws[t]);
     dt_free(ws);
+    if (rc == DT_OK && more && fmt == SCAN_FORMAT_ZEEK)
+        rc = carry_header(cy, data, len, err);
     return rc;
 }
 
-/* ---- files ---- */
-
-typedef struct input {
-    char *data;
-    size_t len;
-    bool mapped;
-} input;
-
-static dt_status read_all(int fd, const char *path, dt_buf *b, dt_err *err)
+dt_status scan_buffer(const match_set *set, const char *name, const char *data, size_t len,
+                      const scan_opts *opts, scan_match_fn on_match, scan_diag_fn on_diag,
+                      void *ctx, scan_stats *st, dt_err *err)
 {
-    for (;;) {
-        dt_status rc = dt_buf_reserve(b, 1 << 20, err);
-        ssize_t n;
-        if (rc != DT_OK)
-            return rc;
-        n = read(fd, b->data + b->len, 1 << 20);
+    scan_carry *cy = dt_malloc(sizeof *cy);
+    dt_status rc;
+    if (cy == NULL)
+        return dt_fail(err, DT_ENOMEM, name, "out of memory");
+    carry_init(cy, opts);
+    rc = scan_run(set, name, data, len, false, false, opts, on_match, on_diag, ctx, cy, st, err);
+    carry_finish(cy, name, opts, on_diag, ctx);
+    dt_free(cy);
+    return rc;
+}
+
+/* ---- streams: gzip and pipes, a piece at a time ---- */
+
+#define PIECE_BYTES ((size_t)32 << 20) /* inflated bytes scanned at once */
+#define READ_BYTES ((size_t)1 << 20)
+
+typedef struct stream {
+    int fd;
+    const char *name;
+    uint8_t *in;         /* compressed bytes read, not inflated yet */
+    size_t in_len;
+    bool in_eof;         /* read() said end of file */
+    bool gz;
+    bool eof;            /* no more bytes will come */
+    bool damaged;        /* the gzip data ended early or is corrupt */
+    z_stream z;
+    size_t in_total;     /* compressed bytes consumed before z.next_in's buffer */
+    char damage[200];    /* what went wrong, reported once the scan has caught up */
+} stream;
+
+static dt_status stream_read(stream *s, dt_err *err)
+{
+    size_t keep = s->z.avail_in;
+    if (s->gz && keep > 0 && s->z.next_in != s->in)
+        memmove(s->in, s->z.next_in, keep);
+    s->in_len = s->gz ? keep : 0;
+    while (!s->in_eof && s->in_len < READ_BYTES) {
+        ssize_t n = read(s->fd, s->in + s->in_len, READ_BYTES - s->in_len);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            return dt_fail(err, DT_EIO, path, "cannot read: %s", strerror(errno));
+            return dt_fail(err, DT_EIO, s->name, "cannot read: %s", strerror(errno));
         }
         if (n == 0)
-            return DT_OK;
-        b->len += (size_t)n;
+            s->in_eof = true;
+        s->in_len += (size_t)n;
+        if (n > 0)
+            break;
     }
+    s->z.next_in = s->in;
+    s->z.avail_in = (uInt)s->in_len;
+    return DT_OK;
 }
 
-/* Inflate every gzip member; on damage keep what was inflated and say so. */
-static dt_status gunzip_all(const char *path, const uint8_t *in, size_t len, input *out,
-                            scan_diag_fn on_diag, void *ctx, scan_stats *st, dt_err *err)
+/* Append up to want bytes of the input to b (inflated when gzip). Sets
+ * s->eof at the end; on gzip damage keeps what was inflated, ends the
+ * input and says why in s->damage. Runs while the previous piece is being
+ * scanned, so it touches nothing the scan does. */
+static dt_status stream_fill(stream *s, dt_buf *b, size_t want, dt_err *err)
 {
-    z_stream z;
-    dt_buf b;
-    int zr = Z_OK;
-    dt_status rc = DT_OK;
-    char msg[200];
-    memset(&z, 0, sizeof z);
-    dt_buf_init(&b, BUF_MAX);
-    if (inflateInit2(&z, 15 + 32) != Z_OK)
-        return dt_fail(err, DT_ENOMEM, path, "cannot start the gzip decoder");
-    z.next_in = (Bytef *)(uintptr_t)in;
-    z.avail_in = (uInt)(len > UINT32_MAX ? UINT32_MAX : len);
-    size_t consumed_base = 0;
-    for (;;) {
-        rc = dt_buf_reserve(&b, len > (4u << 20) ? 4u << 20 : len * 4 + 4096, err);
-        if (rc != DT_OK)
-            break;
-        z.next_out = (Bytef *)b.data + b.len;
-        z.avail_out = (uInt)(b.cap - b.len - 1 > UINT32_MAX ? UINT32_MAX : b.cap - b.len - 1);
-        size_t before = z.avail_out;
-        zr = inflate(&z, Z_NO_FLUSH);
-        b.len += before - z.avail_out;
-        if (z.avail_in == 0 && consumed_base + z.total_in < len && zr != Z_STREAM_END) {
-            size_t done = consumed_base + z.total_in;
-            z.avail_in = (uInt)(len - done > UINT32_MAX ? UINT32_MAX : len - done);
-        }
-        if (zr == Z_STREAM_END) {
-            size_t done = (size_t)(z.next_in - in);
-            if (done >= len)
-                break;
-            /* another member follows (concatenated gzip) */
-            consumed_base = done;
-            inflateReset(&z);
-            z.next_in = (Bytef *)(uintptr_t)(in + done);
-            z.avail_in = (uInt)(len - done > UINT32_MAX ? UINT32_MAX : len - done);
-            if (len - done < 2 || in[done] != 0x1f || in[done + 1] != 0x8b)
-                break; /* trailing garbage after the last member is ignored */
+    size_t goal = b->len + want;
+    dt_status rc = dt_buf_reserve(b, want + 1, err);
+    if (rc != DT_OK)
+        return rc;
+    while (!s->eof && b->len < goal) {
+        if (!s->gz) {
+            ssize_t n = read(s->fd, b->data + b->len, goal - b->len);
+            if (n < 0) {
+                if (errno == EINTR)
+                    continue;
+                return dt_fail(err, DT_EIO, s->name, "cannot read: %s", strerror(errno));
+            }
+            if (n == 0)
+                s->eof = true;
+            b->len += (size_t)n;
             continue;
         }
-        if (zr == Z_BUF_ERROR && z.avail_in == 0) {
-            snprintf(msg, sizeof msg,
-                     "truncated gzip: the compressed data ends early; scanning the %zu bytes "
-                     "inflated",
-                     b.len);
-            st->diagnostics++;
-            if (on_diag)
-                on_diag(ctx, path, 0, msg);
-            break;
+        if (s->z.avail_in == 0) {
+            if (s->in_eof) {
+                snprintf(s->damage, sizeof s->damage,
+                         "truncated gzip: the compressed data ends early; scanning the bytes "
+                         "inflated");
+                s->eof = s->damaged = true;
+                break;
+            }
+            s->in_total += (size_t)(s->z.next_in - s->in);
+            if ((rc = stream_read(s, err)) != DT_OK)
+                return rc;
+            continue;
+        }
+        s->z.next_out = (Bytef *)b->data + b->len;
+        s->z.avail_out = (uInt)(goal - b->len);
+        uInt before = s->z.avail_out;
+        int zr = inflate(&s->z, Z_NO_FLUSH);
+        b->len += before - s->z.avail_out;
+        if (zr == Z_STREAM_END) {
+            /* another member may follow (concatenated gzip); trailing
+             * bytes that are not one are ignored */
+            if (s->z.avail_in < 2 && !s->in_eof) {
+                s->in_total += (size_t)(s->z.next_in - s->in);
+                if ((rc = stream_read(s, err)) != DT_OK)
+                    return rc;
+            }
+            if (s->z.avail_in < 2 || s->z.next_in[0] != 0x1f || s->z.next_in[1] != 0x8b) {
+                s->eof = true;
+                break;
+            }
+            inflateReset(&s->z);
+            continue;
         }
         if (zr != Z_OK && zr != Z_BUF_ERROR) {
-            snprintf(msg, sizeof msg, "damaged gzip (%s) at compressed byte %zu; scanning the %zu "
-                     "bytes inflated before it",
-                     z.msg ? z.msg : "error", (size_t)(z.next_in - in), b.len);
-            st->diagnostics++;
-            if (on_diag)
-                on_diag(ctx, path, 0, msg);
+            snprintf(s->damage, sizeof s->damage,
+                     "damaged gzip (%s) at compressed byte %zu; scanning the bytes inflated "
+                     "before it",
+                     s->z.msg ? s->z.msg : "error", s->in_total + (size_t)(s->z.next_in - s->in));
+            s->eof = s->damaged = true;
             break;
         }
     }
-    inflateEnd(&z);
-    if (rc != DT_OK) {
-        dt_buf_release(&b);
-        return rc;
-    }
-    /* a partial last line of a damaged stream is dropped: it may be cut mid-value */
-    if (zr != Z_STREAM_END && b.len > 0 && b.data[b.len - 1] != '\n') {
-        char *nl = memrchr(b.data, '\n', b.len);
-        b.len = nl ? (size_t)(nl - b.data) + 1 : 0;
-    }
-    out->data = b.data;
-    out->len = b.len;
-    out->mapped = false;
     return DT_OK;
+}
+
+/* One piece scanned on a thread of its own while the next is read. */
+typedef struct piece_job {
+    const match_set *set;
+    const char *name;
+    const char *data;
+    size_t len;
+    bool more;
+    const scan_opts *opts;
+    scan_match_fn on_match;
+    scan_diag_fn on_diag;
+    void *ctx;
+    scan_carry *cy;
+    scan_stats *st;
+    dt_err err;
+    dt_status rc;
+} piece_job;
+
+static void *piece_run(void *arg)
+{
+    piece_job *j = arg;
+    j->rc = scan_run(j->set, j->name, j->data, j->len, false, j->more, j->opts, j->on_match,
+                     j->on_diag, j->ctx, j->cy, j->st, &j->err);
+    return NULL;
+}
+
+/* Scan what fd gives (a pipe, or a gzip file), a piece at a time: memory
+ * stays two pieces whatever the input's size, and the next piece is read
+ * (inflated) while the last one is scanned. */
+static dt_status scan_stream(const match_set *set, const char *name, int fd, const scan_opts *opts,
+                             scan_match_fn on_match, scan_diag_fn on_diag, void *ctx,
+                             scan_stats *st, dt_err *err)
+{
+    stream s = {.fd = fd, .name = name};
+    dt_buf buf[2];
+    int cur = 0;
+    scan_carry *cy = dt_malloc(sizeof *cy);
+    size_t max_diags = opts->max_diags ? opts->max_diags : 20;
+    size_t max_line = opts->max_line ? opts->max_line : (1u << 20);
+    size_t piece_max = opts->piece_bytes ? opts->piece_bytes : PIECE_BYTES;
+    bool skipping = false; /* the rest of a line longer than a piece is dropped */
+    dt_status rc = DT_OK;
+    dt_buf_init(&buf[0], BUF_MAX);
+    dt_buf_init(&buf[1], BUF_MAX);
+    s.in = dt_malloc(READ_BYTES);
+    if (cy == NULL || s.in == NULL) {
+        dt_free(cy);
+        dt_free(s.in);
+        return dt_fail(err, DT_ENOMEM, name, "out of memory");
+    }
+    carry_init(cy, opts);
+    rc = stream_read(&s, err);
+    if (rc == DT_OK && s.in_len >= 2 && s.in[0] == 0x1f && s.in[1] == 0x8b) {
+        s.gz = true;
+        if (inflateInit2(&s.z, 15 + 32) != Z_OK)
+            rc = dt_fail(err, DT_ENOMEM, name, "cannot start the gzip decoder");
+        s.z.next_in = s.in;
+        s.z.avail_in = (uInt)s.in_len;
+    } else if (rc == DT_OK && s.in_len > 0) {
+        /* not gzip: the bytes read are the first of the input */
+        rc = dt_buf_append(&buf[0], s.in, s.in_len, err);
+        s.eof = s.in_eof;
+    } else if (rc == DT_OK) {
+        s.eof = true;
+    }
+    if (rc == DT_OK && !s.eof)
+        rc = stream_fill(&s, &buf[0], piece_max > buf[0].len ? piece_max - buf[0].len : 0, err);
+    while (rc == DT_OK) {
+        dt_buf *p = &buf[cur], *q = &buf[!cur];
+        if (skipping) {
+            const char *nl = memchr(p->data, '\n', p->len);
+            size_t drop = nl ? (size_t)(nl - p->data) + 1 : p->len;
+            memmove(p->data, p->data + drop, p->len - drop);
+            p->len -= drop;
+            skipping = nl == NULL;
+        }
+        size_t cut = p->len;
+        if (!skipping && (!s.eof || s.damaged)) {
+            /* whole lines only (a damaged stream's partial last line is
+             * dropped: it may be cut mid-value) */
+            const char *nl = p->len ? memrchr(p->data, '\n', p->len) : NULL;
+            cut = nl ? (size_t)(nl - p->data) + 1 : 0;
+            if (cut == 0 && !s.eof) {
+                /* a line longer than a piece: far over the line limit */
+                char msg[200];
+                snprintf(msg, sizeof msg,
+                         "line of more than %zu bytes is longer than the limit of %zu: skipped",
+                         p->len, max_line);
+                cy->base_line++;
+                st->lines++;
+                st->skipped_lines++;
+                st->diagnostics++;
+                if (cy->reported++ < max_diags && on_diag)
+                    on_diag(ctx, name, cy->base_line, msg);
+                p->len = 0;
+                skipping = true;
+            }
+        } else if (skipping) {
+            cut = 0;
+        }
+        /* the rest (a partial line) starts the next piece */
+        dt_buf_reset(q);
+        if (p->len > cut && (rc = dt_buf_append(q, p->data + cut, p->len - cut, err)) != DT_OK)
+            break;
+        bool more = !s.eof;
+        if (cut > 0 || (!cy->started && !more && !skipping)) {
+            piece_job j = {set, name, p->data ? p->data : "", cut, more, opts, on_match, on_diag,
+                           ctx, cy, st, {0}, DT_OK};
+            pthread_t tid;
+            dt_status frc = DT_OK;
+            if (more && pthread_create(&tid, NULL, piece_run, &j) == 0) {
+                frc = stream_fill(&s, q, piece_max > q->len ? piece_max - q->len : 0, err);
+                pthread_join(tid, NULL);
+            } else {
+                piece_run(&j);
+                if (more)
+                    frc = stream_fill(&s, q, piece_max > q->len ? piece_max - q->len : 0, err);
+            }
+            if (j.rc != DT_OK) {
+                if (err)
+                    *err = j.err;
+                rc = j.rc;
+            } else {
+                rc = frc;
+            }
+        } else if (more) {
+            rc = stream_fill(&s, q, piece_max > q->len ? piece_max - q->len : 0, err);
+        }
+        if (!more)
+            break;
+        cur = !cur;
+    }
+    if (rc == DT_OK && s.damage[0]) {
+        st->diagnostics++;
+        if (on_diag)
+            on_diag(ctx, name, 0, s.damage);
+    }
+    if (s.gz)
+        inflateEnd(&s.z);
+    carry_finish(cy, name, opts, on_diag, ctx);
+    dt_free(cy);
+    dt_free(s.in);
+    dt_buf_release(&buf[0]);
+    dt_buf_release(&buf[1]);
+    return rc;
 }
 
 dt_status scan_file(const match_set *set, const char *path, const scan_opts *opts,
                     scan_match_fn on_match, scan_diag_fn on_diag, void *ctx, scan_stats *st,
                     dt_err *err)
 {
-    input in = {0};
-    input raw = {0};
-    dt_status rc = DT_OK;
-    int fd = -1;
-    bool is_stdin = strcmp(path, "-") == 0;
-    if (is_stdin) {
-        dt_buf b;
-        dt_buf_init(&b, BUF_MAX);
-        rc = read_all(0, "stdin", &b, err);
-        if (rc != DT_OK) {
-            dt_buf_release(&b);
-            return rc;
-        }
-        raw.data = b.data;
-        raw.len = b.len;
-    } else {
-        struct stat sb;
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            return dt_fail(err, DT_EIO, path, "cannot open: %s", strerror(errno));
-        if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-            dt_buf b;
-            dt_buf_init(&b, BUF_MAX);
-            rc = read_all(fd, path, &b, err);
-            close(fd);
-            if (rc != DT_OK) {
-                dt_buf_release(&b);
-                return rc;
-            }
-            raw.data = b.data;
-            raw.len = b.len;
-        } else if (sb.st_size > 0) {
-            void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-            close(fd);
-            if (m == MAP_FAILED)
-                return dt_fail(err, DT_EIO, path, "cannot map: %s", strerror(errno));
-            /* advice values are not flags: one call each */
-            madvise(m, (size_t)sb.st_size, MADV_SEQUENTIAL);
-            madvise(m, (size_t)sb.st_size, MADV_WILLNEED);
-            raw.data = m;
-            raw.len = (size_t)sb.st_size;
-            raw.mapped = true;
-        } else {
-            close(fd);
-        }
+    struct stat sb;
+    unsigned char magic[2];
+    dt_status rc;
+    int fd;
+    if (strcmp(path, "-") == 0)
+        return scan_stream(set, "stdin", 0, opts, on_match, on_diag, ctx, st, err);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return dt_fail(err, DT_EIO, path, "cannot open: %s", strerror(errno));
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size == 0 ||
+        (pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b)) {
+        /* a pipe, a device, an empty file or gzip: read as a stream */
+        rc = scan_stream(set, path, fd, opts, on_match, on_diag, ctx, st, err);
+        close(fd);
+        return rc;
     }
-    if (raw.len >= 2 && (uint8_t)raw.data[0] == 0x1f && (uint8_t)raw.data[1] == 0x8b) {
-        rc = gunzip_all(is_stdin ? "stdin" : path, (const uint8_t *)raw.data, raw.len, &in,
-                        on_diag, ctx, st, err);
-        if (raw.mapped)
-            munmap(raw.data, raw.len);
-        else
-            dt_free(raw.data);
-        raw = (input){0};
-        if (rc != DT_OK)
-            return rc;
-    } else {
-        in = raw;
+    void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED)
+        return dt_fail(err, DT_EIO, path, "cannot map: %s", strerror(errno));
+    /* advice values are not flags: one call each */
+    madvise(m, (size_t)sb.st_size, MADV_SEQUENTIAL);
+    madvise(m, (size_t)sb.st_size, MADV_WILLNEED);
+    scan_carry *cy = dt_malloc(sizeof *cy);
+    if (cy == NULL) {
+        munmap(m, (size_t)sb.st_size);
+        return dt_fail(err, DT_ENOMEM, path, "out of memory");
     }
-    /* the detection looks at the name without ".gz" */
-    char name[1024];
-    snprintf(name, sizeof name, "%s", is_stdin ? "stdin" : path);
-    rc = scan_run(set, name, in.data ? in.data : "", in.len, in.mapped, opts, on_match, on_diag, ctx, st,
-                     err);
-    if (in.mapped)
-        munmap(in.data, in.len);
-    else
-        dt_free(in.data);
+    carry_init(cy, opts);
+    rc = scan_run(set, path, m, (size_t)sb.st_size, true, false, opts, on_match, on_diag, ctx, cy,
+                  st, err);
+    carry_finish(cy, path, opts, on_diag, ctx);
+    dt_free(cy);
+    munmap(m, (size_t)sb.st_size);
     return rc;
 }

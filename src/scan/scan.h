@@ -92,6 +92,8 @@ typedef struct scan_opts {
     size_t max_diags;            /* diagnostics reported per file; 0: 20 */
     _Atomic uint64_t *progress;  /* if set, bytes scanned are added as they go */
     _Atomic uint64_t *progress_lines; /* if set, lines scanned likewise */
+    size_t piece_bytes;          /* gzip and pipes are scanned this many (inflated) bytes
+                                    at a time; 0: 32 MiB */
     uint8_t *sha256;             /* if set (32 bytes): SHA-256 of the bytes scanned, after
                                     inflation, computed alongside the scan (the file's digest
                                     names the sightings recorded from it) */

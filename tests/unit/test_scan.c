@@ -570,6 +570,102 @@ static void test_scan_file_truncated_gzip(void **state)
     match_set_free(s);
 }
 
+/* gzip the text into fd as two members (concatenated gzip), split at cut. */
+static void write_gz_members(int fd, const char *text, size_t len, size_t cut)
+{
+    for (int m = 0; m < 2; m++) {
+        const char *in = m == 0 ? text : text + cut;
+        size_t n = m == 0 ? cut : len - cut;
+        uLongf zl = compressBound(n) + 64;
+        unsigned char *z = malloc(zl);
+        z_stream zs = {0};
+        assert_non_null(z);
+        assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+        zs.next_in = (Bytef *)(uintptr_t)in;
+        zs.avail_in = (uInt)n;
+        zs.next_out = z;
+        zs.avail_out = (uInt)zl;
+        assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+        assert_int_equal(write(fd, z, zs.total_out), (ssize_t)zs.total_out);
+        deflateEnd(&zs);
+        free(z);
+    }
+}
+
+/* A gzip log is scanned a piece at a time: the header in force (fields,
+ * types, set separator) carries from piece to piece, line numbers run on,
+ * and a line longer than a piece is skipped and counted; the matches are
+ * those of the same text scanned whole. */
+static void test_scan_file_gzip_pieces(void **state)
+{
+    match_set *s = make_set(basic, sizeof basic / sizeof basic[0]);
+    dt_buf t;
+    char path[] = "/tmp/detente-scan-XXXXXX";
+    int fd = mkstemp(path);
+    (void)state;
+    assert_true(fd >= 0);
+    dt_buf_init(&t, (size_t)1 << 26);
+    assert_int_equal(dt_buf_puts(&t, "#separator \\x09\n#set_separator\t,\n"
+                                     "#fields\tts\tquery\tanswers\n"
+                                     "#types\ttime\tstring\tvector[string]\n", NULL), DT_OK);
+    for (int i = 0; i < 3000; i++) {
+        char line[256];
+        if (i == 1500) {
+            assert_int_equal(dt_buf_puts(&t, "#set_separator\t;\n#fields\tanswers\tts\tquery\n",
+                                         NULL), DT_OK);
+        }
+        if (i == 2200) {
+            for (int k = 0; k < 1000; k++) /* 10,000 bytes: longer than a piece */
+                assert_int_equal(dt_buf_puts(&t, "abcdefghij", NULL), DT_OK);
+            assert_int_equal(dt_buf_puts(&t, "\n", NULL), DT_OK);
+        }
+        if (i < 1500)
+            snprintf(line, sizeof line, "%d.5\t%s\tx.org,%s\n", 1521911720 + i,
+                     i % 150 == 0 ? "evil.example,x" : i % 100 == 0 ? "evil.example" : "a.org",
+                     i % 70 == 0 ? "a.evil.example" : "b.org");
+        else
+            snprintf(line, sizeof line, "x.org;%s\t%d.5\t%s\n",
+                     i % 70 == 0 ? "a.evil.example" : "b.org", 1521911720 + i,
+                     i % 150 == 0 ? "evil.example,x" : "a.org");
+        assert_int_equal(dt_buf_puts(&t, line, NULL), DT_OK);
+    }
+    scan_opts o = {.format = SCAN_FORMAT_AUTO, .threads = 1, .max_line = 3000};
+    scan_stats want_st = {0};
+    got *want = calloc(1, sizeof *want);
+    assert_non_null(want);
+    assert_int_equal(scan_buffer(s, "x.log", t.data, t.len, &o, on_match, on_diag, want, &want_st,
+                                 NULL), DT_OK);
+    assert_int_equal(want_st.skipped_lines, 1);
+    assert_non_null(strstr(want->diags[0], "x.log:2207: line of 10000 bytes"));
+    /* 10 queries (not "evil.example,x": one value of a string column), 22
+     * answers before the new header and 21 after it */
+    assert_int_equal(want->count, 53);
+    write_gz_members(fd, t.data, t.len, t.len / 3);
+    close(fd);
+    for (unsigned threads = 1; threads <= 3; threads += 2) {
+        scan_stats st = {0};
+        got *g = calloc(1, sizeof *g);
+        assert_non_null(g);
+        o.threads = threads;
+        o.piece_bytes = 4096;
+        assert_int_equal(scan_file(s, path, &o, on_match, on_diag, g, &st, NULL), DT_OK);
+        assert_int_equal(g->count, want->count);
+        for (size_t i = 0; i < g->count; i++)
+            assert_string_equal(g->lines[i], want->lines[i]);
+        assert_int_equal(st.lines, want_st.lines);
+        assert_int_equal(st.skipped_lines, 1);
+        assert_int_equal(st.files, 1);
+        assert_int_equal(g->diag_count, 1);
+        /* 4 header lines, 1500 records, 2 header lines, 700 records */
+        assert_non_null(strstr(g->diags[0], ":2207: line of more than 4096 bytes"));
+        free(g);
+    }
+    unlink(path);
+    free(want);
+    dt_buf_release(&t);
+    match_set_free(s);
+}
+
 static void test_scan_fieldmap_parse_errors(void **state)
 {
     scan_fieldmap fm;
@@ -715,6 +811,7 @@ int main(void)
         cmocka_unit_test(test_scan_buffer_long_line),
         cmocka_unit_test(test_scan_buffer_planted_zeek),
         cmocka_unit_test(test_scan_file_truncated_gzip),
+        cmocka_unit_test(test_scan_file_gzip_pieces),
         cmocka_unit_test(test_scan_fieldmap_parse_errors),
         cmocka_unit_test(test_scan_buffer_pattern_evaluated),
         cmocka_unit_test(test_scan_buffer_pattern_threads),
