@@ -79,14 +79,22 @@ typedef struct sq_store {
         pthread_t th;
         bool running, stop;
         int pages;           /* the WAL's size after the last commit, 0 once seen */
+        int next_wake;       /* WAL size that wakes the thread next (writer only) */
         pthread_mutex_t mu;
         pthread_cond_t cv;
     } ckpt;
 } sq_store;
 
+/* A write transaction. It is the only writer while it lives, so what it
+ * read once it may count on: the ledger's next index and the last
+ * date_added of the collection it last wrote to (saving a lookup per put). */
 typedef struct sq_txn {
     store_txn base;
     sq_store *st;
+    bool has_next_leaf;
+    uint64_t next_leaf;
+    char last_collection[128];
+    int64_t last_date_added;  /* of last_collection, when it is not empty */
 } sq_txn;
 
 /* ---- schema ---------------------------------------------------------- */
@@ -500,12 +508,18 @@ static dt_status migrate(sq_store *st, dt_err *err)
 static int ckpt_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
     sq_store *st = arg;
+    /* runs on the writer after its commits only: next_wake is the writer's */
+    if (pages < st->ckpt.next_wake - CKPT_PAGES)
+        st->ckpt.next_wake = CKPT_PAGES; /* the WAL was restarted */
     if (pages >= CKPT_RESTART_PAGES) {
         /* between transactions no frame is added, so this one catches up
          * with what the thread left and the next write restarts the WAL;
          * busy (the thread is copying): the next commit tries again */
         sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    } else if (pages >= CKPT_PAGES) {
+    } else if (pages >= st->ckpt.next_wake) {
+        /* every CKPT_PAGES new pages, so a page rewritten by several
+         * commits meanwhile is copied once */
+        st->ckpt.next_wake = pages + CKPT_PAGES;
         pthread_mutex_lock(&st->ckpt.mu);
         st->ckpt.pages = pages;
         pthread_cond_signal(&st->ckpt.cv);
@@ -554,6 +568,7 @@ static void ckpt_start(sq_store *st)
         return;
     }
     st->ckpt.running = true;
+    st->ckpt.next_wake = CKPT_PAGES;
     sqlite3_wal_hook(st->writer.db, ckpt_hook, st); /* replaces SQLite's autocheckpoint */
 }
 
@@ -926,17 +941,22 @@ static dt_status sq_put_version(store_txn *tt, const store_put *p, int64_t *date
     if (rc != DT_OK || row)
         return rc;
 
-    rc = prep(st, c, "SELECT last_date_added FROM collections WHERE id = ?1", &q, err, "t",
-              p->collection);
-    if (rc == DT_OK)
-        rc = step(st, c, q, &row, "put version", err);
-    if (rc == DT_OK && !row)
-        rc = dt_fail(err, DT_ENOTFOUND, "store", "no collection \"%s\"", p->collection);
-    if (rc == DT_OK)
-        last = sqlite3_column_int64(q, 0);
-    done(q);
-    if (rc != DT_OK)
-        return rc;
+    if (t->last_collection[0] != '\0' && strcmp(t->last_collection, p->collection) == 0) {
+        last = t->last_date_added;
+    } else {
+        rc = prep(st, c, "SELECT last_date_added FROM collections WHERE id = ?1", &q, err, "t",
+                  p->collection);
+        if (rc == DT_OK)
+            rc = step(st, c, q, &row, "put version", err);
+        if (rc == DT_OK && !row)
+            rc = dt_fail(err, DT_ENOTFOUND, "store", "no collection \"%s\"", p->collection);
+        if (rc == DT_OK)
+            last = sqlite3_column_int64(q, 0);
+        done(q);
+        if (rc != DT_OK)
+            return rc;
+        t->last_collection[0] = '\0';
+    }
 
     da = dt_now_us();
     if (da <= last)
@@ -960,6 +980,12 @@ static dt_status sq_put_version(store_txn *tt, const store_put *p, int64_t *date
     if (rc == DT_OK) {
         *added = true;
         *date_added = da;
+        if (strlen(p->collection) < sizeof t->last_collection) {
+            memcpy(t->last_collection, p->collection, strlen(p->collection) + 1);
+            t->last_date_added = da;
+        }
+    } else {
+        t->last_collection[0] = '\0'; /* a failed statement: read it again */
     }
     return rc;
 }
@@ -1329,15 +1355,21 @@ static dt_status sq_leaf_append(store_txn *tt, const uint8_t hash[32], const cha
     sq_txn *t = TX(tt);
     sq_store *st = t->st;
     uint64_t n = 0;
-    dt_status rc;
+    dt_status rc = DT_OK;
     DT_CHECK(hash != NULL && leaf != NULL && index != NULL);
-    rc = leaf_count(st, &st->writer, &n, err);
+    if (t->has_next_leaf)
+        n = t->next_leaf;
+    else
+        rc = leaf_count(st, &st->writer, &n, err);
     if (rc == DT_OK)
         rc = run(st, &st->writer, "ledger append", NULL, err,
                  "INSERT INTO leaves(idx, hash, leaf) VALUES(?1, ?2, ?3)", "ihT", (int64_t)n,
                  hash, leaf, leaf_len);
-    if (rc == DT_OK)
+    t->has_next_leaf = rc == DT_OK;
+    if (rc == DT_OK) {
         *index = n;
+        t->next_leaf = n + 1;
+    }
     return rc;
 }
 

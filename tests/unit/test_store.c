@@ -321,6 +321,26 @@ static void test_store_put_version_date_added_increases(void **state)
         prev = da;
     }
     assert_int_equal(store_commit(t, NULL), DT_OK);
+
+    /* two collections written in turn in one transaction, then another
+     * transaction: each collection's counter still only goes up */
+    int64_t last[2] = {prev, 0};
+    const char *colls[2] = {"c1", "c2"};
+    size_t in_c2 = 0;
+    add_collection(f->s, "c2");
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(store_begin(f->s, &t, NULL), DT_OK);
+        for (int i = 0; i < 40; i++) {
+            int k = (i / 3) % 2; /* c1 c1 c1 c2 c2 c2 c1 ... */
+            obj o = {.collection = colls[k], .id = idn(1000 + round * 100 + i, id), .version = 1};
+            assert_int_equal(put_obj(t, &o, &da, NULL, NULL), DT_OK);
+            assert_true(da > last[k]);
+            last[k] = da;
+            in_c2 += (size_t)k;
+        }
+        assert_int_equal(store_commit(t, NULL), DT_OK);
+    }
+    assert_int_equal(count_rows(f->s, q_default("c2")), in_c2);
 }
 
 /* ---- query ---- */
