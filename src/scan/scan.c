@@ -30,8 +30,10 @@
  * #set_separator, "-" unset and "(empty)" empty. A line whose field count
  * differs from its header is skipped and reported. JSON lines: a small
  * reader that walks keys without building a tree (nested objects become
- * dotted paths, arrays are walked element by element). CSV: one record
- * per line (quoted fields, "" escapes; no newlines inside quotes). */
+ * dotted paths, arrays are walked element by element). CSV (RFC 4180):
+ * quoted fields with "" escapes and newlines inside quotes (a record then
+ * spans lines; chunks and pieces are cut between records); a stray quote
+ * costs its line only. */
 #define _GNU_SOURCE /* memmem, memrchr */
 #include "scan/scan.h"
 
@@ -323,6 +325,7 @@ typedef struct worker {
     size_t ts_len;
     /* scratch (refang, unescape), reused line after line */
     dt_buf tmp;
+    dt_buf csvbuf;     /* a quoted CSV field, unescaped */
     /* the line's values, looked up together when the line is done */
     cand cands[MAX_CANDS];
     size_t cand_count, line_first_cand;
@@ -1103,7 +1106,9 @@ static bool is_ts_key(const char *k, size_t len)
 {
     return (len == 2 && memcmp(k, "ts", 2) == 0) ||
            (len == 10 && memcmp(k, "@timestamp", 10) == 0) ||
-           (len == 9 && memcmp(k, "timestamp", 9) == 0);
+           (len == 9 && memcmp(k, "timestamp", 9) == 0) ||
+           (len == 4 && memcmp(k, "time", 4) == 0) ||
+           (len == 5 && memcmp(k, "_time", 5) == 0);
 }
 
 static void jl_value_str(worker *w, scan_class cls, const char *key, size_t klen,
@@ -1316,34 +1321,37 @@ static void jl_line(worker *w, const char *s, size_t len)
 
 /* Next field of a CSV line starting at *i. Unquoted fields are returned in
  * place; quoted ones with "" unescaped into buf. */
-static bool csv_field(const char *s, size_t len, size_t *i, char *buf, size_t cap,
-                      const char **f, size_t *fl)
+/* One CSV field at *i: a quoted one is unescaped into out (NULL: not
+ * copied, *f is then ""); false when its quotes are not closed or text
+ * follows them. */
+static bool csv_field(const char *s, size_t len, size_t *i, dt_buf *out, const char **f,
+                      size_t *fl)
 {
     size_t p = *i;
     if (p < len && s[p] == '"') {
-        size_t n = 0;
-        p++;
+        size_t st = ++p;
+        if (out)
+            dt_buf_reset(out);
         for (;;) {
-            if (p >= len)
+            const char *q = memchr(s + p, '"', len - p);
+            if (q == NULL)
                 return false;
-            if (s[p] == '"') {
-                if (p + 1 < len && s[p + 1] == '"') {
-                    if (n < cap)
-                        buf[n++] = '"';
-                    p += 2;
-                    continue;
-                }
-                p++;
-                break;
+            size_t e = (size_t)(q - s);
+            if (out && dt_buf_append(out, s + st, e - st, NULL) != DT_OK)
+                return false;
+            if (e + 1 < len && s[e + 1] == '"') { /* "" is one quote */
+                if (out && dt_buf_putc(out, '"', NULL) != DT_OK)
+                    return false;
+                p = st = e + 2;
+                continue;
             }
-            if (n < cap)
-                buf[n++] = s[p];
-            p++;
+            p = e + 1;
+            break;
         }
         if (p < len && s[p] != ',')
             return false;
-        *f = buf;
-        *fl = n;
+        *f = out && out->data ? out->data : "";
+        *fl = out ? out->len : 0;
     } else {
         const char *c = memchr(s + p, ',', len - p);
         size_t e = c ? (size_t)(c - s) : len;
@@ -1358,13 +1366,12 @@ static bool csv_field(const char *s, size_t len, size_t *i, char *buf, size_t ca
 static void csv_line(worker *w, const char *s, size_t len)
 {
     size_t i = 0, c = 0;
-    char buf[4096];
     if (len == 0)
         return;
     while (i <= len && c < w->csv_ncols) {
         const char *f;
         size_t fl;
-        if (!csv_field(s, len, &i, buf, sizeof buf, &f, &fl)) {
+        if (!csv_field(s, len, &i, &w->csvbuf, &f, &fl)) {
             w->skipped++;
             add_diag(w, "unterminated quoted CSV field: line skipped");
             drop_line(w);
@@ -1376,6 +1383,41 @@ static void csv_line(worker *w, const char *s, size_t len)
         else if (k->cls != SCAN_CLASS_NONE && w->active[k->cls])
             scan_value(w, k->cls, k->name, k->len, f, fl);
         c++;
+    }
+}
+
+/* CSV (RFC 4180): where the record starting at p ends, its newline or
+ * NULL at end; a newline inside quotes belongs to the field, *inner counts
+ * them. A quote still open at end: *open when more input may close it
+ * (final false), else the record is broken and ends at its first newline
+ * (reported when its fields are read); so does one open for more than max
+ * bytes, so a stray quote costs one line, not the rest of the file. */
+static const char *csv_record_end(const char *p, const char *end, size_t max, bool final,
+                                  uint64_t *inner, bool *open)
+{
+    const char *q = p;
+    uint64_t n = 0;
+    *inner = 0;
+    *open = false;
+    for (;;) {
+        const char *nl = memchr(q, '\n', (size_t)(end - q));
+        const char *lim = nl ? nl : end;
+        const char *qt = memchr(q, '"', (size_t)(lim - q));
+        if (qt == NULL) {
+            *inner = n;
+            return nl;
+        }
+        const char *close = memchr(qt + 1, '"', (size_t)(end - qt - 1));
+        if ((close == NULL && !final && (size_t)(end - p) <= max) ) {
+            *open = true;
+            return NULL;
+        }
+        if (close == NULL || (size_t)(close - p) > max)
+            return memchr(p, '\n', (size_t)(end - p));
+        for (const char *c = memchr(qt + 1, '\n', (size_t)(close - qt - 1)); c != NULL;
+             c = memchr(c + 1, '\n', (size_t)(close - c - 1)))
+            n++;
+        q = close + 1;
     }
 }
 
@@ -1607,7 +1649,7 @@ static void *worker_run(void *arg)
     worker *w = arg;
     const char *p = w->base + w->begin, *end = w->base + w->end;
     const char *pf = p;
-    uint64_t pending = 0, pending_lines = 0;
+    uint64_t pending = 0, pending_lines = 0, inner = 0;
     while (p < end) {
         const char *nl, *le;
         /* the input is read once, in order, page by page: ask for the
@@ -1621,6 +1663,10 @@ static void *worker_run(void *arg)
             size_t l = zeek_split(p, (size_t)(end - p), w->zoff, MAX_COLS, &w->zn);
             le = p + l;
             nl = le < end ? le : NULL;
+        } else if (w->format == SCAN_FORMAT_CSV) {
+            bool open;
+            nl = csv_record_end(p, end, w->max_line, true, &inner, &open);
+            le = nl ? nl : end;
         } else {
             nl = memchr(p, '\n', (size_t)(end - p));
             le = nl ? nl : end;
@@ -1679,11 +1725,17 @@ static void *worker_run(void *arg)
                 w->recs[r - 1].ts = w->line_ts;
             }
         }
-        p = nl ? nl + 1 : end;
+        /* a CSV record's inner lines are lines of the file */
+        w->lineno += inner;
+        w->lines += inner;
+        pending_lines += 1 + inner;
+        inner = 0;
+        const char *next = nl ? nl + 1 : end;
+        pending += (size_t)(next - p);
+        p = next;
         if (w->drop_behind && (size_t)(p - w->base) - w->dropped >= DROP_STEP)
             drop_pages(w, (size_t)(p - w->base));
-        pending_lines++;
-        if (w->progress && (pending += len + 1) >= (1u << 20)) {
+        if (w->progress && pending >= (1u << 20)) {
             atomic_fetch_add(w->progress, pending);
             if (w->progress_lines)
                 atomic_fetch_add(w->progress_lines, pending_lines);
@@ -1704,6 +1756,7 @@ static void worker_release(worker *w)
     dt_free(w->recs);
     dt_buf_release(&w->bytes);
     dt_buf_release(&w->tmp);
+    dt_buf_release(&w->csvbuf);
     dt_buf_release(&w->obs_bytes);
 }
 
@@ -1912,13 +1965,11 @@ static dt_status scan_run(const match_set *set, const char *name, const char *da
                 return DT_ENOMEM;
             const char *h = cy->csv_hold.data ? cy->csv_hold.data : "";
             while (i <= hl && cy->csv_n < MAX_COLS) {
-                char buf[1];
                 const char *f;
                 size_t fl;
-                if (!csv_field(h, hl, &i, buf, 0, &f, &fl))
+                /* quoted header names are not unescaped: taken as empty */
+                if (!csv_field(h, hl, &i, NULL, &f, &fl))
                     break;
-                if (f == buf)
-                    f = ""; /* quoted header names are not unescaped: taken as empty */
                 col *c = &cy->csv_cols[cy->csv_n++];
                 c->name = f;
                 c->len = (uint32_t)fl;
@@ -1942,7 +1993,18 @@ static dt_status scan_run(const match_set *set, const char *name, const char *da
         size_t e = t + 1 == nthreads ? len : start + (len - start) / nthreads * (t + 1);
         if (e < prev)
             e = prev;
-        if (t + 1 < nthreads && e < len) {
+        if (t + 1 < nthreads && e < len && fmt == SCAN_FORMAT_CSV) {
+            /* records may hold newlines: walked from the chunk's start */
+            const char *r = data + prev, *stop = data + e;
+            size_t max = opts->max_line ? opts->max_line : (1u << 20);
+            while (r < stop) {
+                uint64_t inner;
+                bool open;
+                const char *nl = csv_record_end(r, data + len, max, true, &inner, &open);
+                r = nl ? nl + 1 : data + len;
+            }
+            e = (size_t)(r - data);
+        } else if (t + 1 < nthreads && e < len) {
             const char *nl = memchr(data + e, '\n', len - e);
             e = nl ? (size_t)(nl - data) + 1 : len;
         }
@@ -1964,6 +2026,7 @@ static dt_status scan_run(const match_set *set, const char *name, const char *da
         w->csv_ncols = cy->csv_n;
         dt_buf_init(&w->bytes, (size_t)UINT32_MAX);
         dt_buf_init(&w->tmp, BUF_MAX);
+        dt_buf_init(&w->csvbuf, BUF_MAX);
         w->active[SCAN_CLASS_DOMAIN] = match_set_value_count(set, MATCH_DOMAIN) > 0;
         w->active[SCAN_CLASS_ADDR] = match_set_value_count(set, MATCH_IPV4) > 0 ||
                                      match_set_value_count(set, MATCH_IPV6) > 0;
@@ -2281,7 +2344,38 @@ static dt_status scan_stream(const match_set *set, const char *name, int fd, con
             skipping = nl == NULL;
         }
         size_t cut = p->len;
-        if (!skipping && (!s.eof || s.damaged)) {
+        scan_format fmt = cy->started ? cy->fmt
+                        : opts->format == SCAN_FORMAT_AUTO ? detect(name, p->data ? p->data : "", p->len)
+                        : opts->format;
+        if (!skipping && fmt == SCAN_FORMAT_CSV && !s.eof && p->len > 0) {
+            /* whole records: a quoted field may hold newlines */
+            const char *r = p->data, *stop = p->data + p->len;
+            cut = 0;
+            for (;;) {
+                uint64_t inner;
+                bool open;
+                const char *nl = csv_record_end(r, stop, max_line, false, &inner, &open);
+                if (nl == NULL)
+                    break;
+                r = nl + 1;
+                cut = (size_t)(r - p->data);
+            }
+            if (cut == 0 && p->len >= piece_max) {
+                /* no record ends in a whole piece: far over the line limit */
+                char msg[200];
+                snprintf(msg, sizeof msg,
+                         "line of more than %zu bytes is longer than the limit of %zu: skipped",
+                         p->len, max_line);
+                cy->base_line++;
+                st->lines++;
+                st->skipped_lines++;
+                st->diagnostics++;
+                if (cy->reported++ < max_diags && on_diag)
+                    on_diag(ctx, name, cy->base_line, msg);
+                p->len = 0;
+                skipping = true;
+            }
+        } else if (!skipping && (!s.eof || s.damaged)) {
             /* whole lines only (a damaged stream's partial last line is
              * dropped: it may be cut mid-value) */
             const char *nl = p->len ? memrchr(p->data, '\n', p->len) : NULL;

@@ -311,6 +311,47 @@ static void test_scan_buffer_csv(void **state)
     match_set_free(s);
 }
 
+/* CSV records may hold newlines inside quotes: the record's values are
+ * all read, line numbers stay those of the file, a stray quote costs its
+ * own line only, and a long quoted field is unescaped whole (a cut one
+ * could make up a value that is not in the log). */
+static void test_scan_buffer_csv_multiline(void **state)
+{
+    match_set *s = make_set(basic, sizeof basic / sizeof basic[0]);
+    dt_buf t;
+    (void)state;
+    dt_buf_init(&t, (size_t)1 << 24);
+    assert_int_equal(dt_buf_puts(&t, "time,host,message\n"
+                                     "2024-01-01T00:00:00Z,evil.example,\"first line\n"
+                                     "second \"\"quoted\"\" line, see hxxp://c2.example[.]net/beacon\n"
+                                     "third\"\n"
+                                     "2024-01-01T00:00:01Z,a.example,\"stray quote\n"
+                                     "2024-01-01T00:00:02Z,evil.example,fine\n"
+                                     "2024-01-01T00:00:03Z,b.example,\"", NULL), DT_OK);
+    for (int i = 0; i < 600; i++) /* 6,000 bytes, then a name that only a cut would make */
+        assert_int_equal(dt_buf_puts(&t, "xxxxxxxxxx", NULL), DT_OK);
+    assert_int_equal(dt_buf_puts(&t, "evil.example.org\"\n", NULL), DT_OK);
+    for (unsigned threads = 1; threads <= 4; threads += 3) {
+        scan_stats st = {0};
+        scan_opts o = {.format = SCAN_FORMAT_CSV, .threads = threads};
+        got *g = calloc(1, sizeof *g);
+        assert_non_null(g);
+        assert_int_equal(scan_buffer(s, "x.csv", t.data, t.len, &o, on_match, on_diag, g, &st,
+                                     NULL), DT_OK);
+        assert_int_equal(g->count, 3);
+        assert_string_equal(g->lines[0], "2 D domain-name host evil.example");
+        assert_string_equal(g->lines[1], "2 U url message http://c2.example.net/beacon");
+        assert_string_equal(g->lines[2], "6 D domain-name host evil.example");
+        assert_int_equal(st.lines, 7);
+        assert_int_equal(st.skipped_lines, 1);
+        assert_int_equal(g->diag_count, 1);
+        assert_non_null(strstr(g->diags[0], "x.csv:5: unterminated quoted CSV field"));
+        free(g);
+    }
+    dt_buf_release(&t);
+    match_set_free(s);
+}
+
 static void test_scan_buffer_text_refang(void **state)
 {
     match_set *s = make_set(basic, sizeof basic / sizeof basic[0]);
@@ -666,6 +707,66 @@ static void test_scan_file_gzip_pieces(void **state)
     match_set_free(s);
 }
 
+/* A CSV of more than a chunk's worth, records with newlines everywhere:
+ * cut into thread chunks or into gzip pieces, the same matches on the
+ * same lines as one thread reading it whole. */
+static void test_scan_csv_multiline_chunks(void **state)
+{
+    match_set *s = make_set(basic, sizeof basic / sizeof basic[0]);
+    dt_buf t;
+    char path[] = "/tmp/detente-scan-XXXXXX";
+    int fd = mkstemp(path);
+    (void)state;
+    assert_true(fd >= 0);
+    dt_buf_init(&t, (size_t)1 << 26);
+    assert_int_equal(dt_buf_puts(&t, "time,host,message\n", NULL), DT_OK);
+    for (int i = 0; i < 30000; i++) {
+        char rec[300];
+        snprintf(rec, sizeof rec, "2024-01-01T00:00:00Z,%s,%s\n",
+                 i % 97 == 0 ? "evil.example" : "quiet.example",
+                 i % 7 == 0 ? "\"a message\nover \"\"three\"\"\nlines, c2.example.net and "
+                              "hxxp://c2.example.net/beacon\""
+                            : "plain words of padding to make the file long enough");
+        assert_int_equal(dt_buf_puts(&t, rec, NULL), DT_OK);
+    }
+    assert_true(t.len > (2u << 20));
+    scan_opts o = {.format = SCAN_FORMAT_CSV, .threads = 1};
+    scan_stats want_st = {0};
+    got *want = calloc(1, sizeof *want);
+    assert_non_null(want);
+    assert_int_equal(scan_buffer(s, "x.csv", t.data, t.len, &o, on_match, on_diag, want, &want_st,
+                                 NULL), DT_OK);
+    /* 310 hosts, 4286 URLs: only the first 4096 lines are kept by the helper */
+    assert_int_equal(want_st.matches, 310 + 4286);
+    assert_int_equal(want_st.lines, 1 + 30000 + 2 * 4286);
+    assert_int_equal(want_st.skipped_lines, 0);
+    write_gz_members(fd, t.data, t.len, t.len / 2);
+    close(fd);
+    for (int k = 0; k < 2; k++) {
+        scan_stats st = {0};
+        got *g = calloc(1, sizeof *g);
+        assert_non_null(g);
+        o.threads = 3;
+        o.piece_bytes = k == 0 ? 0 : 65536;
+        if (k == 0)
+            assert_int_equal(scan_buffer(s, "x.csv", t.data, t.len, &o, on_match, on_diag, g, &st,
+                                         NULL), DT_OK);
+        else
+            assert_int_equal(scan_file(s, path, &o, on_match, on_diag, g, &st, NULL), DT_OK);
+        assert_int_equal(st.matches, want_st.matches);
+        assert_int_equal(st.lines, want_st.lines);
+        assert_int_equal(g->count, want->count);
+        for (size_t i = 0; i < g->count; i++)
+            assert_string_equal(g->lines[i], want->lines[i]);
+        assert_int_equal(g->diag_count, 0);
+        free(g);
+    }
+    unlink(path);
+    free(want);
+    dt_buf_release(&t);
+    match_set_free(s);
+}
+
 static void test_scan_fieldmap_parse_errors(void **state)
 {
     scan_fieldmap fm;
@@ -807,11 +908,13 @@ int main(void)
         cmocka_unit_test(test_scan_buffer_zeek_timestamps),
         cmocka_unit_test(test_scan_buffer_json),
         cmocka_unit_test(test_scan_buffer_csv),
+        cmocka_unit_test(test_scan_buffer_csv_multiline),
         cmocka_unit_test(test_scan_buffer_text_refang),
         cmocka_unit_test(test_scan_buffer_long_line),
         cmocka_unit_test(test_scan_buffer_planted_zeek),
         cmocka_unit_test(test_scan_file_truncated_gzip),
         cmocka_unit_test(test_scan_file_gzip_pieces),
+        cmocka_unit_test(test_scan_csv_multiline_chunks),
         cmocka_unit_test(test_scan_fieldmap_parse_errors),
         cmocka_unit_test(test_scan_buffer_pattern_evaluated),
         cmocka_unit_test(test_scan_buffer_pattern_threads),
