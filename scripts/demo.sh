@@ -72,8 +72,8 @@ printf '%s\n' "$pw_ab" | db peer add party-a "http://127.0.0.1:$port_a/taxii2/" 
     --user party-b --password-stdin --into default=from-party-a >/dev/null
 printf '%s\n' "$pw_ba" | da peer add party-b "http://127.0.0.1:$port_b/taxii2/" --key "$key_b" \
     --user party-a --password-stdin --into default=from-party-b >/dev/null
-da serve >"$work/a.log" 2>&1 & pids+=($!)
-db serve >"$work/b.log" 2>&1 & pids+=($!)
+"$bin" --home "$A" serve >"$work/a.log" 2>&1 & pids+=($!) # not through da: $! must be the server
+"$bin" --home "$B" serve >"$work/b.log" 2>&1 & pids+=($!)
 for p in $port_a $port_b; do
     for _ in $(seq 100); do curl -fs "http://127.0.0.1:$p/detente/v1/health" >/dev/null && break; sleep 0.1; done
 done

@@ -56,7 +56,7 @@ dt import --collection intel "$WORK/theirs-signed.json" >/dev/null
 dt export --collection intel --all-versions >"$WORK/export.json"
 dt --json stats >"$WORK/stats.json"
 
-dt serve --listen 127.0.0.1:0 >"$WORK/serve.out" 2>"$WORK/serve.err" &
+"$DETENTE_BIN" --home "$WORK/node" serve --listen 127.0.0.1:0 >"$WORK/serve.out" 2>"$WORK/serve.err" &
 SERVER_PID=$!
 for _ in $(seq 1 100); do
     [ -s "$WORK/serve.out" ] && break

@@ -21,7 +21,7 @@ fail() { echo "FAIL: $*" >&2; for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "
 ok() { echo "ok - $*"; }
 d() { local home=$1; shift; "$DETENTE_BIN" --home "$WORK/$home" "$@"; }
 serve() { # serve NODE: sets URL_<NODE>
-    d "$1" serve --listen 127.0.0.1:0 >"$WORK/$1.url" 2>"$WORK/serve-$1.log" &
+    "$DETENTE_BIN" --home "$WORK/$1" serve --listen 127.0.0.1:0 >"$WORK/$1.url" 2>"$WORK/serve-$1.log" &
     PIDS+=($!)
     for _ in $(seq 1 100); do [ -s "$WORK/$1.url" ] && break; sleep 0.05; done
     [ -s "$WORK/$1.url" ] || fail "serving $1"
