@@ -165,15 +165,22 @@ static void put_json_str(FILE *f, const char *s, size_t len)
     fputc('"', f);
     while (i < len) {
         unsigned char c = (unsigned char)s[i];
+        size_t j = i;
+        /* a run of printable ASCII needing no escape: one write */
+        while (j < len && (unsigned char)s[j] >= 0x20 && (unsigned char)s[j] < 0x7F &&
+               s[j] != '"' && s[j] != '\\')
+            j++;
+        if (j > i) {
+            fwrite(s + i, 1, j - i, f);
+            i = j;
+            continue;
+        }
         if (c == '"' || c == '\\') {
             fputc('\\', f);
             fputc(c, f);
             i++;
         } else if (c < 0x20 || c == 0x7F) {
             fprintf(f, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
-            i++;
-        } else if (c < 0x80) {
-            fputc(c, f);
             i++;
         } else {
             size_t bad;
@@ -194,6 +201,7 @@ static void on_match(void *vctx, const scan_match *m)
 {
     out_ctx *o = vctx;
     FILE *f = o->out;
+    flockfile(f); /* one lock for the record's writes */
     fputs("{\"indicator\":", f);
     put_json_str(f, m->indicator, strlen(m->indicator));
     fputs(",\"value\":", f);
@@ -210,6 +218,7 @@ static void on_match(void *vctx, const scan_match *m)
     } else {
         fputs("null}\n", f);
     }
+    funlockfile(f);
     o->matches++;
     if (o->record)
         sight_add(o, m);
