@@ -2293,6 +2293,24 @@ static void *piece_run(void *arg)
     return NULL;
 }
 
+/* A line longer than a piece (len bytes so far, more to come): counted,
+ * reported and skipped; the caller drops its bytes up to its newline. */
+static void skip_long_line(scan_carry *cy, scan_stats *st, const char *name, size_t len,
+                           const scan_opts *opts, scan_diag_fn on_diag, void *ctx)
+{
+    size_t max_diags = opts->max_diags ? opts->max_diags : 20;
+    size_t max_line = opts->max_line ? opts->max_line : (1u << 20);
+    char msg[200];
+    snprintf(msg, sizeof msg, "line of more than %zu bytes is longer than the limit of %zu: skipped",
+             len, max_line);
+    cy->base_line++;
+    st->lines++;
+    st->skipped_lines++;
+    st->diagnostics++;
+    if (cy->reported++ < max_diags && on_diag)
+        on_diag(ctx, name, cy->base_line, msg);
+}
+
 /* Scan what fd gives (a pipe, or a gzip file), a piece at a time: memory
  * stays two pieces whatever the input's size, and the next piece is read
  * (inflated) while the last one is scanned. */
@@ -2304,7 +2322,6 @@ static dt_status scan_stream(const match_set *set, const char *name, int fd, con
     dt_buf buf[2];
     int cur = 0;
     scan_carry *cy = dt_malloc(sizeof *cy);
-    size_t max_diags = opts->max_diags ? opts->max_diags : 20;
     size_t max_line = opts->max_line ? opts->max_line : (1u << 20);
     size_t piece_max = opts->piece_bytes ? opts->piece_bytes : PIECE_BYTES;
     bool skipping = false; /* the rest of a line longer than a piece is dropped */
@@ -2362,16 +2379,7 @@ static dt_status scan_stream(const match_set *set, const char *name, int fd, con
             }
             if (cut == 0 && p->len >= piece_max) {
                 /* no record ends in a whole piece: far over the line limit */
-                char msg[200];
-                snprintf(msg, sizeof msg,
-                         "line of more than %zu bytes is longer than the limit of %zu: skipped",
-                         p->len, max_line);
-                cy->base_line++;
-                st->lines++;
-                st->skipped_lines++;
-                st->diagnostics++;
-                if (cy->reported++ < max_diags && on_diag)
-                    on_diag(ctx, name, cy->base_line, msg);
+                skip_long_line(cy, st, name, p->len, opts, on_diag, ctx);
                 p->len = 0;
                 skipping = true;
             }
@@ -2382,16 +2390,7 @@ static dt_status scan_stream(const match_set *set, const char *name, int fd, con
             cut = nl ? (size_t)(nl - p->data) + 1 : 0;
             if (cut == 0 && !s.eof) {
                 /* a line longer than a piece: far over the line limit */
-                char msg[200];
-                snprintf(msg, sizeof msg,
-                         "line of more than %zu bytes is longer than the limit of %zu: skipped",
-                         p->len, max_line);
-                cy->base_line++;
-                st->lines++;
-                st->skipped_lines++;
-                st->diagnostics++;
-                if (cy->reported++ < max_diags && on_diag)
-                    on_diag(ctx, name, cy->base_line, msg);
+                skip_long_line(cy, st, name, p->len, opts, on_diag, ctx);
                 p->len = 0;
                 skipping = true;
             }
