@@ -22,8 +22,8 @@ typedef struct http_opts {
     const char *listen;       /* "ADDR:PORT" or "[V6]:PORT"; NULL: the node's [server] listen */
     const char *tls_cert;     /* PEM files; NULL: the node's config (empty: plain HTTP) */
     const char *tls_key;
-    unsigned connection_limit;/* 0: 256 */
-    unsigned timeout_s;       /* idle/slow connection timeout; 0: 30 */
+    unsigned connection_limit;/* 0: [limits] connections of the node's configuration */
+    unsigned timeout_s;       /* idle/slow connection timeout; 0: [limits] timeout */
     FILE *log;                /* request log; NULL: stderr */
 } http_opts;
 

@@ -649,8 +649,10 @@ dt_status http_server_start(node *n, const http_opts *opts, http_server **out, d
     s->d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)(opts && opts->connection_limit ? opts->connection_limit : 256),
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(opts && opts->timeout_s ? opts->timeout_s : 30),
+        (unsigned)(opts && opts->connection_limit ? opts->connection_limit
+                   : conf->connections ? conf->connections : 256),
+        MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)(opts && opts->timeout_s ? opts->timeout_s : conf->timeout ? conf->timeout : 30),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, s, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, s,
         tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, s->tls_cert,

@@ -57,6 +57,8 @@ void node_config_default(node_config *c)
     c->max_content_length = 10u << 20;
     c->page_default = 100;
     c->page_max = 1000;
+    c->connections = 256;
+    c->timeout = 30;
     c->sync_interval = 300;
 }
 
@@ -127,6 +129,10 @@ static dt_status config_set(node_config *c, const char *section, const char *key
         return set_num(&c->page_default, v, 1, STORE_MAX_PAGE, where, err);
     if (IS("limits", "page_max"))
         return set_num(&c->page_max, v, 1, STORE_MAX_PAGE, where, err);
+    if (IS("limits", "connections"))
+        return set_num(&c->connections, v, 1, 65536, where, err);
+    if (IS("limits", "timeout"))
+        return set_num(&c->timeout, v, 1, 3600, where, err);
     if (IS("sync", "interval")) {
         rc = set_num(&num, v, 0, 86400 * 7, where, err);
         if (rc == DT_OK)
@@ -276,7 +282,7 @@ static dt_status write_default_config(const char *home, const node_init_opts *op
                        "[server]\nlisten = 127.0.0.1:8470\ntitle = detente node %s\n"
                        "api_root = api\n# tls_cert = /path/cert.pem\n# tls_key = /path/key.pem\n\n"
                        "[limits]\nmax_content_length = 10485760\npage_default = 100\n"
-                       "page_max = 1000\n\n[sync]\ninterval = 300\n",
+                       "page_max = 1000\nconnections = 256\ntimeout = 30\n\n[sync]\ninterval = 300\n",
                        name, node_tlp_name(opts->default_marking), name);
     if (rc == DT_OK) {
         snprintf(path, sizeof path, "%s/detente.conf", home);

@@ -62,6 +62,8 @@ typedef struct node_config {
     size_t max_content_length;   /* [limits] max_content_length = 10485760 */
     size_t page_default;         /* [limits] page_default = 100 */
     size_t page_max;             /* [limits] page_max = 1000 */
+    size_t connections;          /* [limits] connections = 256 (open at once; more wait) */
+    size_t timeout;              /* [limits] timeout = 30 (seconds a connection may idle) */
     unsigned sync_interval;      /* [sync] interval = 300 (seconds; 0 disables the loop) */
     char warninglists[NODE_PATH_MAX]; /* [verify] warninglists = extra directory */
 } node_config;

@@ -3,6 +3,7 @@
 . "$(dirname "$0")/lib/taxii_common.bash"
 node_setup
 conf_set limits max_content_length 200000
+conf_set limits timeout 3
 server_start
 A=(-H "Authorization: Bearer $TOKEN")
 E=(-H "Authorization: Bearer $EVE_TOKEN")
@@ -127,6 +128,8 @@ urls=()
 for _ in $(seq 1 1000); do urls+=("$BASE/detente/v1/health"); done
 n200=$(curl -s -w '\n%{http_code}\n' "${urls[@]}" | grep -c '^200$' || true)
 [ "$n200" = 1000 ] && ok "1000 tiny requests beside a slow client" || fail "1000 requests: $n200 answered 200"
+# the slow client is closed once idle for [limits] timeout (3 s here; the default 30 would fail)
+if timeout 10 cat <&3 >/dev/null; then ok "slow client closed after the idle timeout"; else fail "slow client still connected after 10 s"; fi
 exec 3>&-
 req 200 "${A[@]}" "$API/collections/intel/objects/?limit=1" && ok "still serving"
 

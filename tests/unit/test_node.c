@@ -584,6 +584,26 @@ static void test_node_config_unknown_key(void **state)
     assert_non_null(strstr(err.where, "detente.conf:"));
 }
 
+/* The server limits are read from [limits], each checked with the file
+ * and line of a bad value. */
+static void test_node_config_server_limits(void **state)
+{
+    node_config c;
+    dt_err err = {0};
+    const char *good = "[limits]\nconnections = 64\ntimeout = 5\n";
+    (void)state;
+    assert_int_equal(node_config_parse(good, strlen(good), "t.conf", &c, &err), DT_OK);
+    assert_int_equal(c.connections, 64);
+    assert_int_equal(c.timeout, 5);
+    node_config_default(&c);
+    assert_int_equal(c.connections, 256);
+    assert_int_equal(c.timeout, 30);
+    const char *bad = "[limits]\nconnections = 64\ntimeout = 0\n";
+    assert_int_equal(node_config_parse(bad, strlen(bad), "t.conf", &c, &err), DT_EINVALID);
+    assert_string_equal(err.where, "t.conf:3");
+    assert_non_null(strstr(err.msg, "from 1 to 3600"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -598,6 +618,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_node_query_relay_and_redaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_node_delete_tombstone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_node_config_unknown_key, setup, teardown),
+        cmocka_unit_test(test_node_config_server_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
