@@ -12,7 +12,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static match_set *fuzz_set(bool with_patterns)
+static inline match_set *fuzz_set(bool with_patterns)
 {
     static match_set *s;
     static const char *const v[][2] = {
@@ -60,13 +60,13 @@ static match_set *fuzz_set(bool with_patterns)
     return s;
 }
 
-static void sink(void *ctx, const scan_match *m)
+static inline void sink(void *ctx, const scan_match *m)
 {
     (void)ctx;
     (void)m;
 }
 
-static int scan_fuzz_one(scan_format format, const char *name, bool with_patterns,
+static inline int scan_fuzz_one(scan_format format, const char *name, bool with_patterns,
                          const uint8_t *data, size_t size)
 {
     scan_opts o = {.format = format, .threads = 1, .max_line = 4096};

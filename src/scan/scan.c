@@ -190,6 +190,8 @@ dt_status scan_fieldmap_parse(scan_fieldmap *fm, const char *spec, dt_err *err)
 /* -1 when the name is not in the map. */
 static int fm_find(const scan_fieldmap *fm, const char *name, size_t len)
 {
+    if (len == 0 || len >= sizeof fm->e[0].name)
+        return -1; /* no name of the map is that long */
     for (size_t i = 0; i < fm->count; i++)
         if (fm->e[i].name[0] == name[0] && strncmp(fm->e[i].name, name, len) == 0 &&
             fm->e[i].name[len] == '\0')

@@ -779,6 +779,12 @@ static void test_scan_fieldmap_parse_errors(void **state)
     assert_int_equal(scan_fieldmap_parse(&fm, "foo=bogus", &err), DT_EARG);
     assert_non_null(strstr(err.msg, "bogus"));
     assert_int_equal(scan_fieldmap_parse(&fm, "novalue", NULL), DT_EARG);
+    /* a field name longer than any in the map (a CSV header, a Zeek column) */
+    char longname[200];
+    memset(longname, 'q', sizeof longname);
+    memcpy(longname, "query", 5);
+    assert_int_equal(scan_fieldmap_get(&fm, longname, sizeof longname), SCAN_CLASS_NONE);
+    assert_int_equal(scan_fieldmap_get(&fm, longname, 70), SCAN_CLASS_NONE);
 }
 
 /* ---- patterns evaluated on each record ---- */
