@@ -147,6 +147,24 @@ void dt_sha1(const void *p, size_t len, uint8_t out[20]);
 /* Constant-time equality for secrets of equal length. */
 bool dt_ct_equal(const void *a, const void *b, size_t len);
 
+/* A file or standard input read a piece at a time; gzip (one member or
+ * several) is inflated on the way, found by its magic bytes. */
+typedef struct dt_reader dt_reader;
+/* Open path ("-": standard input). */
+dt_status dt_reader_open(const char *path, dt_reader **out, dt_err *err);
+/* The same over an open descriptor, left open by dt_reader_close; name is
+ * used in messages. */
+dt_status dt_reader_fdopen(int fd, const char *name, dt_reader **out, dt_err *err);
+/* Append up to want bytes to b (NUL-terminated past its length). Fewer only
+ * at the end: then dt_reader_eof is true. */
+dt_status dt_reader_fill(dt_reader *r, dt_buf *b, size_t want, dt_err *err);
+bool dt_reader_eof(const dt_reader *r);
+bool dt_reader_gzip(const dt_reader *r);
+/* NULL, or why the gzip data ended early (truncated, corrupt, followed by
+ * other bytes): what it held before that was given, then the end. */
+const char *dt_reader_damage(const dt_reader *r);
+void dt_reader_close(dt_reader *r);
+
 /* Read a whole file ("-" is stdin), gunzipping it if it starts with the gzip
  * magic. At most max bytes after inflation (DT_ELIMIT beyond). The caller
  * frees *out with dt_free; it is NUL-terminated past *len. */

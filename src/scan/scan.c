@@ -47,7 +47,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <sodium.h>
-#include <zlib.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -2162,113 +2161,6 @@ dt_status scan_buffer(const match_set *set, const char *name, const char *data, 
 /* ---- streams: gzip and pipes, a piece at a time ---- */
 
 #define PIECE_BYTES ((size_t)32 << 20) /* inflated bytes scanned at once */
-#define READ_BYTES ((size_t)1 << 20)
-
-typedef struct stream {
-    int fd;
-    const char *name;
-    uint8_t *in;         /* compressed bytes read, not inflated yet */
-    size_t in_len;
-    bool in_eof;         /* read() said end of file */
-    bool gz;
-    bool eof;            /* no more bytes will come */
-    bool damaged;        /* the gzip data ended early or is corrupt */
-    z_stream z;
-    size_t in_total;     /* compressed bytes consumed before z.next_in's buffer */
-    char damage[200];    /* what went wrong, reported once the scan has caught up */
-} stream;
-
-static dt_status stream_read(stream *s, dt_err *err)
-{
-    size_t keep = s->z.avail_in;
-    if (s->gz && keep > 0 && s->z.next_in != s->in)
-        memmove(s->in, s->z.next_in, keep);
-    s->in_len = s->gz ? keep : 0;
-    while (!s->in_eof && s->in_len < READ_BYTES) {
-        ssize_t n = read(s->fd, s->in + s->in_len, READ_BYTES - s->in_len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return dt_fail(err, DT_EIO, s->name, "cannot read: %s", strerror(errno));
-        }
-        if (n == 0)
-            s->in_eof = true;
-        s->in_len += (size_t)n;
-        if (n > 0)
-            break;
-    }
-    s->z.next_in = s->in;
-    s->z.avail_in = (uInt)s->in_len;
-    return DT_OK;
-}
-
-/* Append up to want bytes of the input to b (inflated when gzip). Sets
- * s->eof at the end; on gzip damage keeps what was inflated, ends the
- * input and says why in s->damage. Runs while the previous piece is being
- * scanned, so it touches nothing the scan does. */
-static dt_status stream_fill(stream *s, dt_buf *b, size_t want, dt_err *err)
-{
-    size_t goal = b->len + want;
-    dt_status rc = dt_buf_reserve(b, want + 1, err);
-    if (rc != DT_OK)
-        return rc;
-    while (!s->eof && b->len < goal) {
-        if (!s->gz) {
-            ssize_t n = read(s->fd, b->data + b->len, goal - b->len);
-            if (n < 0) {
-                if (errno == EINTR)
-                    continue;
-                return dt_fail(err, DT_EIO, s->name, "cannot read: %s", strerror(errno));
-            }
-            if (n == 0)
-                s->eof = true;
-            b->len += (size_t)n;
-            continue;
-        }
-        if (s->z.avail_in == 0) {
-            if (s->in_eof) {
-                snprintf(s->damage, sizeof s->damage,
-                         "truncated gzip: the compressed data ends early; scanning the bytes "
-                         "inflated");
-                s->eof = s->damaged = true;
-                break;
-            }
-            s->in_total += (size_t)(s->z.next_in - s->in);
-            if ((rc = stream_read(s, err)) != DT_OK)
-                return rc;
-            continue;
-        }
-        s->z.next_out = (Bytef *)b->data + b->len;
-        s->z.avail_out = (uInt)(goal - b->len);
-        uInt before = s->z.avail_out;
-        int zr = inflate(&s->z, Z_NO_FLUSH);
-        b->len += before - s->z.avail_out;
-        if (zr == Z_STREAM_END) {
-            /* another member may follow (concatenated gzip); trailing
-             * bytes that are not one are ignored */
-            if (s->z.avail_in < 2 && !s->in_eof) {
-                s->in_total += (size_t)(s->z.next_in - s->in);
-                if ((rc = stream_read(s, err)) != DT_OK)
-                    return rc;
-            }
-            if (s->z.avail_in < 2 || s->z.next_in[0] != 0x1f || s->z.next_in[1] != 0x8b) {
-                s->eof = true;
-                break;
-            }
-            inflateReset(&s->z);
-            continue;
-        }
-        if (zr != Z_OK && zr != Z_BUF_ERROR) {
-            snprintf(s->damage, sizeof s->damage,
-                     "damaged gzip (%s) at compressed byte %zu; scanning the bytes inflated "
-                     "before it",
-                     s->z.msg ? s->z.msg : "error", s->in_total + (size_t)(s->z.next_in - s->in));
-            s->eof = s->damaged = true;
-            break;
-        }
-    }
-    return DT_OK;
-}
 
 /* One piece scanned on a thread of its own while the next is read. */
 typedef struct piece_job {
@@ -2320,7 +2212,7 @@ static dt_status scan_stream(const match_set *set, const char *name, int fd, con
                              scan_match_fn on_match, scan_diag_fn on_diag, void *ctx,
                              scan_stats *st, dt_err *err)
 {
-    stream s = {.fd = fd, .name = name};
+    dt_reader *rd = NULL;
     dt_buf buf[2];
     int cur = 0;
     scan_carry *cy = dt_malloc(sizeof *cy);
@@ -2330,29 +2222,15 @@ static dt_status scan_stream(const match_set *set, const char *name, int fd, con
     dt_status rc = DT_OK;
     dt_buf_init(&buf[0], BUF_MAX);
     dt_buf_init(&buf[1], BUF_MAX);
-    s.in = dt_malloc(READ_BYTES);
-    if (cy == NULL || s.in == NULL) {
-        dt_free(cy);
-        dt_free(s.in);
+    if (cy == NULL)
         return dt_fail(err, DT_ENOMEM, name, "out of memory");
+    rc = dt_reader_fdopen(fd, name, &rd, err);
+    if (rc != DT_OK) {
+        dt_free(cy);
+        return rc;
     }
     carry_init(cy, opts);
-    rc = stream_read(&s, err);
-    if (rc == DT_OK && s.in_len >= 2 && s.in[0] == 0x1f && s.in[1] == 0x8b) {
-        s.gz = true;
-        if (inflateInit2(&s.z, 15 + 32) != Z_OK)
-            rc = dt_fail(err, DT_ENOMEM, name, "cannot start the gzip decoder");
-        s.z.next_in = s.in;
-        s.z.avail_in = (uInt)s.in_len;
-    } else if (rc == DT_OK && s.in_len > 0) {
-        /* not gzip: the bytes read are the first of the input */
-        rc = dt_buf_append(&buf[0], s.in, s.in_len, err);
-        s.eof = s.in_eof;
-    } else if (rc == DT_OK) {
-        s.eof = true;
-    }
-    if (rc == DT_OK && !s.eof)
-        rc = stream_fill(&s, &buf[0], piece_max > buf[0].len ? piece_max - buf[0].len : 0, err);
+    rc = dt_reader_fill(rd, &buf[0], piece_max, err);
     while (rc == DT_OK) {
         dt_buf *p = &buf[cur], *q = &buf[!cur];
         if (skipping) {
@@ -2366,7 +2244,7 @@ static dt_status scan_stream(const match_set *set, const char *name, int fd, con
         scan_format fmt = cy->started ? cy->fmt
                         : opts->format == SCAN_FORMAT_AUTO ? detect(name, p->data ? p->data : "", p->len)
                         : opts->format;
-        if (!skipping && fmt == SCAN_FORMAT_CSV && !s.eof && p->len > 0) {
+        if (!skipping && fmt == SCAN_FORMAT_CSV && !dt_reader_eof(rd) && p->len > 0) {
             /* whole records: a quoted field may hold newlines */
             const char *r = p->data, *stop = p->data + p->len;
             cut = 0;
@@ -2385,12 +2263,12 @@ static dt_status scan_stream(const match_set *set, const char *name, int fd, con
                 p->len = 0;
                 skipping = true;
             }
-        } else if (!skipping && (!s.eof || s.damaged)) {
+        } else if (!skipping && (!dt_reader_eof(rd) || dt_reader_damage(rd) != NULL)) {
             /* whole lines only (a damaged stream's partial last line is
              * dropped: it may be cut mid-value) */
             const char *nl = p->len ? memrchr(p->data, '\n', p->len) : NULL;
             cut = nl ? (size_t)(nl - p->data) + 1 : 0;
-            if (cut == 0 && !s.eof) {
+            if (cut == 0 && !dt_reader_eof(rd)) {
                 /* a line longer than a piece: far over the line limit */
                 skip_long_line(cy, st, name, p->len, opts, on_diag, ctx);
                 p->len = 0;
@@ -2403,19 +2281,19 @@ static dt_status scan_stream(const match_set *set, const char *name, int fd, con
         dt_buf_reset(q);
         if (p->len > cut && (rc = dt_buf_append(q, p->data + cut, p->len - cut, err)) != DT_OK)
             break;
-        bool more = !s.eof;
+        bool more = !dt_reader_eof(rd);
         if (cut > 0 || (!cy->started && !more && !skipping)) {
             piece_job j = {set, name, p->data ? p->data : "", cut, more, opts, on_match, on_diag,
                            ctx, cy, st, {0}, DT_OK};
             pthread_t tid;
             dt_status frc = DT_OK;
             if (more && pthread_create(&tid, NULL, piece_run, &j) == 0) {
-                frc = stream_fill(&s, q, piece_max > q->len ? piece_max - q->len : 0, err);
+                frc = dt_reader_fill(rd, q, piece_max > q->len ? piece_max - q->len : 0, err);
                 pthread_join(tid, NULL);
             } else {
                 piece_run(&j);
                 if (more)
-                    frc = stream_fill(&s, q, piece_max > q->len ? piece_max - q->len : 0, err);
+                    frc = dt_reader_fill(rd, q, piece_max > q->len ? piece_max - q->len : 0, err);
             }
             if (j.rc != DT_OK) {
                 if (err)
@@ -2425,22 +2303,22 @@ static dt_status scan_stream(const match_set *set, const char *name, int fd, con
                 rc = frc;
             }
         } else if (more) {
-            rc = stream_fill(&s, q, piece_max > q->len ? piece_max - q->len : 0, err);
+            rc = dt_reader_fill(rd, q, piece_max > q->len ? piece_max - q->len : 0, err);
         }
         if (!more)
             break;
         cur = !cur;
     }
-    if (rc == DT_OK && s.damage[0]) {
+    if (rc == DT_OK && dt_reader_damage(rd) != NULL) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "%s; the lines before it were scanned", dt_reader_damage(rd));
         st->diagnostics++;
         if (on_diag)
-            on_diag(ctx, name, 0, s.damage);
+            on_diag(ctx, name, 0, msg);
     }
-    if (s.gz)
-        inflateEnd(&s.z);
+    dt_reader_close(rd);
     carry_finish(cy, name, opts, on_diag, ctx);
     dt_free(cy);
-    dt_free(s.in);
     dt_buf_release(&buf[0]);
     dt_buf_release(&buf[1]);
     return rc;

@@ -8,6 +8,11 @@
 
 #include "core/core.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <zlib.h>
+
 static void test_dt_fail_keeps_first(void **state)
 {
     dt_err err = {0};
@@ -143,6 +148,137 @@ static void test_dt_utf8(void **state)
     assert_int_equal(at, 2);
 }
 
+/* A temp file holding bytes; its path is written to path. */
+static void temp_file(char *path, const void *p, size_t n)
+{
+    snprintf(path, 64, "/tmp/detente-core-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, p, n), (ssize_t)n);
+    close(fd);
+}
+
+/* gzip of n bytes into out (cap bytes); returns its length. */
+static size_t gz(const void *p, size_t n, unsigned char *out, size_t cap)
+{
+    z_stream z = {0};
+    assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_in = (Bytef *)(uintptr_t)p;
+    z.avail_in = (uInt)n;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    size_t len = z.total_out;
+    deflateEnd(&z);
+    return len;
+}
+
+/* Everything a reader gives, asked for step bytes at a time. */
+static char *read_all_by(const char *path, size_t step, size_t *len, const char **damage)
+{
+    dt_reader *r = NULL;
+    dt_buf b;
+    static char why[256];
+    dt_buf_init(&b, (size_t)1 << 30);
+    assert_int_equal(dt_reader_open(path, &r, NULL), DT_OK);
+    while (!dt_reader_eof(r)) {
+        size_t before = b.len;
+        assert_int_equal(dt_reader_fill(r, &b, step, NULL), DT_OK);
+        /* fewer bytes than asked only at the end */
+        assert_true(b.len - before == step || dt_reader_eof(r));
+    }
+    *damage = NULL;
+    if (dt_reader_damage(r)) {
+        snprintf(why, sizeof why, "%s", dt_reader_damage(r));
+        *damage = why;
+    }
+    dt_reader_close(r);
+    *len = b.len;
+    return dt_buf_take(&b);
+}
+
+/* Plain and gzip files (one member, two, truncated, followed by other
+ * bytes) read a piece at a time give the same bytes as read whole, and say
+ * where gzip data ended early. */
+static void test_dt_reader_pieces(void **state)
+{
+    enum { N = 3 << 20 }; /* more than one read block */
+    char *text = malloc(N);
+    unsigned char *z = malloc(2 * N);
+    char path[64];
+    size_t len, zl, zl2;
+    const char *damage;
+    (void)state;
+    assert_non_null(text);
+    assert_non_null(z);
+    for (size_t i = 0; i < N; i++)
+        text[i] = (char)('a' + (i * 7919 + i / 977) % 26);
+    const size_t steps[] = {1, 7, 4096, (size_t)1 << 22};
+    /* plain */
+    temp_file(path, text, N);
+    for (size_t k = 1; k < 4; k++) {
+        char *got = read_all_by(path, steps[k], &len, &damage);
+        assert_int_equal(len, N);
+        assert_memory_equal(got, text, N);
+        assert_null(damage);
+        dt_free(got);
+    }
+    unlink(path);
+    /* two gzip members */
+    zl = gz(text, N / 3, z, 2 * N);
+    zl2 = gz(text + N / 3, N - N / 3, z + zl, 2 * N - zl);
+    temp_file(path, z, zl + zl2);
+    for (size_t k = 1; k < 4; k++) {
+        char *got = read_all_by(path, steps[k], &len, &damage);
+        assert_int_equal(len, N);
+        assert_memory_equal(got, text, N);
+        assert_null(damage);
+        dt_free(got);
+    }
+    char *whole = NULL;
+    assert_int_equal(dt_file_read(path, N, &whole, &len, NULL), DT_OK);
+    assert_int_equal(len, N);
+    assert_memory_equal(whole, text, N);
+    dt_free(whole);
+    dt_err err = {0};
+    assert_int_equal(dt_file_read(path, N - 1, &whole, &len, &err), DT_ELIMIT);
+    unlink(path);
+    /* truncated: what came before is given, and why it stopped */
+    temp_file(path, z, zl / 2);
+    char *got = read_all_by(path, 4096, &len, &damage);
+    assert_true(len > 0 && len < N / 3);
+    assert_memory_equal(got, text, len);
+    assert_non_null(damage);
+    assert_non_null(strstr(damage, "truncated gzip"));
+    dt_free(got);
+    memset(&err, 0, sizeof err);
+    assert_int_equal(dt_file_read(path, N, &whole, &len, &err), DT_EPARSE);
+    assert_non_null(strstr(err.msg, "truncated gzip"));
+    unlink(path);
+    /* other bytes after the gzip data */
+    memcpy(z + zl, "trailing", 8);
+    temp_file(path, z, zl + 8);
+    got = read_all_by(path, 7, &len, &damage);
+    assert_int_equal(len, N / 3);
+    assert_memory_equal(got, text, len);
+    assert_non_null(damage);
+    assert_non_null(strstr(damage, "not gzip"));
+    dt_free(got);
+    unlink(path);
+    /* empty */
+    temp_file(path, "", 0);
+    got = read_all_by(path, 10, &len, &damage);
+    assert_int_equal(len, 0);
+    dt_free(got);
+    assert_int_equal(dt_file_read(path, 10, &whole, &len, NULL), DT_OK);
+    assert_int_equal(len, 0);
+    assert_string_equal(whole, "");
+    dt_free(whole);
+    unlink(path);
+    free(text);
+    free(z);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -150,7 +286,7 @@ int main(void)
         cmocka_unit_test(test_dt_alloc_fail),       cmocka_unit_test(test_dt_time_parse_valid),
         cmocka_unit_test(test_dt_time_parse_invalid), cmocka_unit_test(test_dt_uuid_v5_stix),
         cmocka_unit_test(test_dt_encodings),        cmocka_unit_test(test_dt_sha256_known),
-        cmocka_unit_test(test_dt_utf8),
+        cmocka_unit_test(test_dt_utf8),              cmocka_unit_test(test_dt_reader_pieces),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
