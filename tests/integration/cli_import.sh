@@ -149,4 +149,42 @@ assert sum(1 for i in ids if i.startswith("indicator--00000000-0000-4000-8000"))
 EOF
 ok
 
+# JSON lines go in a piece at a time: in pieces of 4 KiB (and gzipped) the
+# same outcome and the same line numbers as read whole, a line longer than a
+# piece included
+python3 - "$tmp/feed.jsonl" <<'PY'
+import json, sys
+with open(sys.argv[1], "w") as f:
+    for i in range(1, 2001):
+        if i == 10 or i == 1999:
+            f.write("\n")
+        elif i == 1234:
+            f.write('{"type": "indicator", "broken\n')
+        else:
+            o = {"type": "indicator", "spec_version": "2.1",
+                 "id": "indicator--11111111-0000-4000-8000-%012d" % i,
+                 "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+                 "pattern": "[ipv4-addr:value = '10.9.%d.%d']" % (i // 256, i % 256),
+                 "pattern_type": "stix", "valid_from": "2024-01-01T00:00:00Z"}
+            if i == 1500:
+                del o["pattern"]
+            if i == 700:
+                o["description"] = "x" * 10000
+            f.write(json.dumps(o) + "\n")
+PY
+gzip -c "$tmp/feed.jsonl" > "$tmp/feed.jsonl.gz"
+DETENTE_HOME=$tmp/whole expect_rc 0 "$bin" init --name whole
+DETENTE_HOME=$tmp/whole expect_rc 1 "$bin" import "$tmp/feed.jsonl"
+sed "s|$tmp/feed.jsonl|F|" "$tmp/err" > "$tmp/whole.err"
+grep -q "1996 new, 0 already held, 2 rejected" "$tmp/out" || fail "whole: $(cat "$tmp/out")"; ok
+DETENTE_HOME=$tmp/pieces expect_rc 0 "$bin" init --name pieces
+DETENTE_IMPORT_PIECE=4096 DETENTE_HOME=$tmp/pieces expect_rc 1 "$bin" import "$tmp/feed.jsonl.gz"
+sed "s|$tmp/feed.jsonl.gz|F|" "$tmp/err" > "$tmp/pieces.err"
+grep -q "1996 new, 0 already held, 2 rejected" "$tmp/out" || fail "pieces: $(cat "$tmp/out")"; ok
+grep -q "F: line 1234: rejected: line 1234 column 29" "$tmp/pieces.err" || fail "bad JSON line: $(cat "$tmp/pieces.err")"; ok
+grep -q "F: line 1500 indicator--11111111-0000-4000-8000-000000001500: rejected" "$tmp/pieces.err" \
+    || fail "invalid STIX line: $(cat "$tmp/pieces.err")"; ok
+diff "$tmp/whole.err" "$tmp/pieces.err" > /dev/null \
+    || fail "pieces and whole differ: $(diff "$tmp/whole.err" "$tmp/pieces.err")"; ok
+
 echo "$passed passed, 0 failed"
