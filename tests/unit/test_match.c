@@ -438,6 +438,63 @@ static void test_match_lookup_many_domains_every_length(void **state)
     match_set_free(s);
 }
 
+/* The dotted-quad parser (SSSE3 where the processor has it) agrees with
+ * the byte-at-a-time one on every form built from telling octets, and on
+ * those forms with any byte changed. */
+static void test_match_ipv4_parse_same_as_reference(void **state)
+{
+    static const char *const oct[] = {"0", "1", "9", "10", "99", "100", "199", "255", "256",
+                                      "300", "999", "00", "000", "0000", "", "1a", "012"};
+    const size_t no = sizeof oct / sizeof oct[0];
+    static const unsigned char bytes[] = {'0', '5', '9', '.', '/', ':', 'a', ' ', 0, 0x80, 0xAE, 0xFF};
+    size_t checked = 0, valid = 0;
+    (void)state;
+    for (size_t a = 0; a < no; a++)
+        for (size_t b = 0; b < no; b++)
+            for (size_t c = 0; c < no; c++)
+                for (size_t d = 0; d < no; d++) {
+                    char v[40];
+                    int n = snprintf(v, sizeof v, "%s.%s.%s.%s", oct[a], oct[b], oct[c], oct[d]);
+                    uint32_t x = 0, y = 0;
+                    bool okx = match_ipv4_parse(v, (size_t)n, &x);
+                    bool oky = match_ipv4_parse_reference(v, (size_t)n, &y);
+                    assert_int_equal(okx, oky);
+                    if (okx) {
+                        assert_int_equal(x, y);
+                        valid++;
+                    }
+                    checked++;
+                    if ((a * 7 + b * 5 + c * 3 + d) % 23 != 0 || n < 7 || n > 15)
+                        continue;
+                    for (int i = 0; i < n; i++)
+                        for (size_t k = 0; k < sizeof bytes; k++) {
+                            char w[40];
+                            memcpy(w, v, (size_t)n);
+                            w[i] = (char)bytes[k];
+                            okx = match_ipv4_parse(w, (size_t)n, &x);
+                            oky = match_ipv4_parse_reference(w, (size_t)n, &y);
+                            assert_int_equal(okx, oky);
+                            if (okx)
+                                assert_int_equal(x, y);
+                            checked++;
+                        }
+                }
+    uint32_t a4;
+    assert_true(match_ipv4_parse("255.255.255.255", 15, &a4));
+    assert_int_equal(a4, 0xFFFFFFFFu);
+    assert_true(match_ipv4_parse("10.0.0.1", 8, &a4));
+    assert_int_equal(a4, 0x0A000001u);
+    assert_true(match_ipv4_parse("192.168.100.7", 13, &a4));
+    assert_int_equal(a4, 0xC0A86407u);
+    assert_true(match_ipv4_parse("1.2.3.4", 7, &a4));
+    assert_false(match_ipv4_parse(".1.2.3.4", 8, &a4));
+    assert_false(match_ipv4_parse("1.2.3.4.", 8, &a4));
+    assert_false(match_ipv4_parse("1..2.3.4", 8, &a4));
+    assert_false(match_ipv4_parse("1.2.3.256", 9, &a4));
+    assert_false(match_ipv4_parse("1.2.3.4.5", 9, &a4));
+    assert_true(valid > 1000 && checked > 80000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -455,6 +512,7 @@ int main(void)
         cmocka_unit_test(test_match_lookup_domain_label_counts),
         cmocka_unit_test(test_match_lookup_many_parsed_ipv4),
         cmocka_unit_test(test_match_lookup_many_domains_every_length),
+        cmocka_unit_test(test_match_ipv4_parse_same_as_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
