@@ -15,7 +15,9 @@
  * and each parent on a label boundary, but only parents with a label count
  * some domain value of the set has (no set of registrable domains is asked
  * for "com").
- * Another filter marks the /16 (IPv4) or top 16 bits (IPv6) prefixes that
+ * An exact IPv4 address skips even the hash unless its /24 holds one of
+ * the set's (a bit per /24, 2 MiB, read directly: addresses are the most
+ * frequent log values). Another filter marks the /16 (IPv4) or top 16 bits (IPv6) prefixes that
  * any range touches, so most addresses skip the binary search. CIDR ranges become
  * disjoint segments [start, end] (a sweep over all range boundaries), each
  * carrying every range that covers it, so an address finds all enclosing
@@ -100,6 +102,7 @@ struct match_set {
     size_t value_count[MATCH_TYPE_COUNT];
     /* prefilters */
     uint64_t *bloom;       /* 8 words (512 bits) per block */
+    uint64_t *v4_24;       /* bit per /24 holding an exact IPv4 value (2 MiB); NULL: none */
     uint64_t dom_labels;   /* bit n-1: a domain value has n labels (bit 63: 64 or more) */
     uint64_t bloom_mask;   /* block count - 1 */
     uint64_t range16[2][1024]; /* per family: bit per top-16-bit prefix a range touches */
@@ -677,6 +680,7 @@ void match_set_free(match_set *s)
     }
     dt_free(s->table);
     free(s->bloom); /* posix_memalign, not dt_malloc */
+    dt_free(s->v4_24);
     dt_free(s->posts);
     for (size_t i = 0; i < s->pat_count; i++)
         pattern_free(s->pats[i]);
@@ -1117,6 +1121,13 @@ dt_status match_set_compile(match_set *s, dt_err *err)
                 s->posts[s->post_count++] = s->ents[j].ind;
         }
         bloom_add(s, e->h);
+        if (e->ns == MATCH_IPV4 && e->len == 4) {
+            if (s->v4_24 == NULL && (s->v4_24 = dt_calloc((size_t)1 << 18, 8)) == NULL)
+                return dt_fail(err, DT_ENOMEM, "match", "out of memory for the address filter");
+            const uint8_t *a = s->arena + e->off;
+            uint32_t p24 = (uint32_t)a[0] << 16 | (uint32_t)a[1] << 8 | a[2];
+            s->v4_24[p24 >> 6] |= UINT64_C(1) << (p24 & 63);
+        }
         uint64_t p = e->h & s->mask;
         while (s->table[p].post_count != 0)
             p = (p + 1) & s->mask;
@@ -1158,7 +1169,8 @@ size_t match_set_value_count(const match_set *s, match_type t)
 
 size_t match_set_memory(const match_set *s)
 {
-    size_t m = (s->bloom ? (s->bloom_mask + 1) * 64 : 0) + sizeof s->range16 + s->ids_cap + s->id_cap * sizeof *s->id_off + s->arena_cap +
+    size_t m = (s->bloom ? (s->bloom_mask + 1) * 64 : 0) + (s->v4_24 ? (size_t)2 << 20 : 0) +
+               sizeof s->range16 + s->ids_cap + s->id_cap * sizeof *s->id_off + s->arena_cap +
                (s->mask + 1) * sizeof(slot) + s->post_count * sizeof *s->posts;
     for (int f = 0; f < 2; f++)
         m += s->seg[f].count * (2 * sizeof(u128) + 2 * sizeof(uint32_t));
@@ -1217,12 +1229,19 @@ static size_t range_hits(const match_set *s, int fam, u128 a, match_hit *hits, s
     return n + 1;
 }
 
+/* Might the set hold this exact address (its /24 holds one)? */
+static inline bool v4_maybe(const match_set *s, uint32_t a)
+{
+    return s->v4_24 != NULL && (s->v4_24[a >> 14] >> ((a >> 8) & 63) & 1);
+}
+
 static size_t lookup_v4(const match_set *s, uint32_t a, match_hit *hits, size_t n, size_t max)
 {
     uint8_t k[4] = {(uint8_t)(a >> 24), (uint8_t)(a >> 16), (uint8_t)(a >> 8), (uint8_t)a};
     if (s->value_count[MATCH_IPV4] == 0)
         return n;
-    n = add_slot_hit(s, MATCH_IPV4, find(s, MATCH_IPV4, k, 4), hits, n, max);
+    if (v4_maybe(s, a))
+        n = add_slot_hit(s, MATCH_IPV4, find(s, MATCH_IPV4, k, 4), hits, n, max);
     return range_hits(s, 0, (u128){0, a}, hits, n, max);
 }
 
@@ -1630,14 +1649,29 @@ void match_lookup_many(const match_set *s, const match_query *q, size_t count, m
             i++;
             continue;
         }
-        /* hash all, prefetch the filter blocks */
+        /* hash all, prefetch the filter blocks (an exact address: its /24
+         * bit first, no hash for most) */
         for (size_t k = 0; k < nk; k++) {
-            keys[k].h = XXH3_64bits_withSeed(bytes + keys[k].off, keys[k].len, keys[k].t);
+            const uint8_t *kb = bytes + keys[k].off;
+            if (keys[k].t == MATCH_IPV4 && keys[k].len == 4) {
+                if (s->v4_24 != NULL)
+                    __builtin_prefetch(s->v4_24 + (((uint32_t)kb[0] << 10) | ((uint32_t)kb[1] << 2) |
+                                                   (kb[2] >> 6)));
+                continue;
+            }
+            keys[k].h = XXH3_64bits_withSeed(kb, keys[k].len, keys[k].t);
             __builtin_prefetch(s->bloom + ((keys[k].h & s->bloom_mask) << 3));
         }
         /* filter; prefetch the table slot of the maybes */
         for (size_t k = 0; k < nk; k++) {
             keys[k].sl = NULL;
+            if (keys[k].t == MATCH_IPV4 && keys[k].len == 4) {
+                const uint8_t *kb = bytes + keys[k].off;
+                uint32_t a = (uint32_t)kb[0] << 24 | (uint32_t)kb[1] << 16 | (uint32_t)kb[2] << 8;
+                if (!v4_maybe(s, a))
+                    continue;
+                keys[k].h = XXH3_64bits_withSeed(kb, 4, MATCH_IPV4);
+            }
             if (bloom_maybe(s, keys[k].h)) {
                 keys[k].sl = (const slot *)1; /* maybe */
                 __builtin_prefetch(&s->table[keys[k].h & s->mask]);
