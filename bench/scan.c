@@ -12,9 +12,10 @@
  * the child's peak RSS (and the peak RSS of the set alone, scanning an
  * empty file), checks the match count against the planted count,
  * and times wc -l on the same files and grep -F -f (the indicator values
- * as fixed strings) on a 500,000-line slice (its compile timed apart, on
- * an empty input, as detente's is; detente scans the slice too, so the
- * ratio compares the same bytes). Figures are printed, never
+ * as fixed strings) on a 500,000-line slice, as a user meets it (compile
+ * included; detente is run on the slice too), and grep's scanning rate
+ * alone (its compile on an empty input taken from a run over the whole
+ * dns log). Figures are printed, never
  * asserted. Next to wall-clock rates it prints MB per CPU second of
  * scanning (the run's CPU time less the set-only run's), which says more
  * when other work shares the cores. The machine's load average is printed before and after: figures
@@ -389,17 +390,29 @@ int main(int argc, char **argv)
         slice_bytes = (double)ftell(sf);
         fclose(sf);
     }
-    /* grep's own compile of the strings (on an empty input), then the
-     * slice: its scanning rate is the difference, as detente's excludes
-     * its compile */
-    snprintf(cmd, sizeof cmd, "LC_ALL=C timeout 600 grep -F -c -f '%s' /dev/null > /dev/null",
-             vals);
-    double gc = run(cmd, NULL);
+    /* grep as a user meets it: the strings compiled, then the slice */
     snprintf(cmd, sizeof cmd, "LC_ALL=C timeout 600 grep -F -c -f '%s' '%s' > /dev/null", vals,
              slice);
     long grss;
     double g = run(cmd, &grss);
-    double gscan = g - gc > 0.01 ? g - gc : 0.01;
+    /* its scanning rate alone: its compile (on an empty input, best of
+     * two) taken from a run over the whole dns log, where scanning weighs
+     * enough for the difference to mean something */
+    snprintf(cmd, sizeof cmd, "LC_ALL=C timeout 600 grep -F -c -f '%s' /dev/null > /dev/null",
+             vals);
+    double gc = run(cmd, NULL), gc2 = run(cmd, NULL);
+    gc = gc2 < gc ? gc2 : gc;
+    snprintf(cmd, sizeof cmd, "LC_ALL=C timeout 900 grep -F -c -f '%s' '%s' > /dev/null", vals,
+             dns);
+    double gfull = run(cmd, NULL);
+    double dns_bytes = 0;
+    FILE *df = fopen(dns, "r");
+    if (df) {
+        fseek(df, 0, SEEK_END);
+        dns_bytes = (double)ftell(df);
+        fclose(df);
+    }
+    double grate = gfull - gc > 0.05 ? dns_bytes / 1e6 / (gfull - gc) : 0;
     /* detente on the same slice, one thread */
     snprintf(cmd, sizeof cmd, "'%s' scan --threads 1 --indicators '%s' --output '%s' '%s'", bin,
              ind, out, slice);
@@ -418,13 +431,15 @@ int main(int argc, char **argv)
             fclose(o);
         free(text);
     }
-    double grate = slice_bytes / 1e6 / gscan;
-    printf("grep -F -f (%" PRIu64 " fixed strings) on 500,000 dns lines: compile %.1f s, then "
-           "%.2f MB/s (%.1f s in all, %.2f MB/s with its compile; peak RSS %.0f MB)\n",
-           n, gc, grate, g, slice_bytes / 1e6 / g, (double)grss / 1024.0);
-    printf("detente on the same slice, 1 thread: %.0f MB/s: %.0f times grep's scanning rate (%.0f "
-           "times with grep's compile); all files, 1 thread: %.0f times\n",
-           dslice, dslice / grate, dslice / (slice_bytes / 1e6 / g), mbs1 / grate);
+    double guser = slice_bytes / 1e6 / g;
+    printf("grep -F -f (%" PRIu64 " fixed strings) on 500,000 dns lines: %.2f MB/s (%.1f s with "
+           "its compile, peak RSS %.0f MB): detente 1 thread is %.0f times faster (on the same "
+           "slice %.0f MB/s, %.0f times)\n",
+           n, guser, g, (double)grss / 1024.0, mbs1 / guser, dslice, dslice / guser);
+    if (grate > 0)
+        printf("grep's compile alone %.1f s; its scanning rate after it, over the whole dns log "
+               "(%.1f s): %.0f MB/s, detente 1 thread is %.1f times that\n",
+               gc, gfull, grate, mbs1 / grate);
     print_load("after");
     if (getenv("BENCH_KEEP"))
         return 0;
