@@ -2,38 +2,11 @@
  * bytes, as log fields reach them: dotted quads (the SSSE3 path must agree
  * with the byte-at-a-time one, else abort), IPv6 forms, domains (IDNA),
  * URLs, e-mail addresses, hex digests, type guessing, and a lookup of each
- * through a small set, one by one and in a batch. */
-#include "match/match.h"
+ * through the scan targets' set, one by one and in a batch. */
+#include "scan_fuzz.h" /* fuzz_set: the same small set the scan targets use */
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static match_set *fuzz_set(void)
-{
-    static match_set *s;
-    static const char *const v[][2] = {
-        {"domain", "evil.example"}, {"ipv4", "203.0.113.0/24"}, {"ipv4", "198.51.100.7"},
-        {"ipv6", "2001:db8::/32"}, {"url", "http://c2.example.net/beacon"},
-        {"email", "bad@evil.example"}, {"hash", "d41d8cd98f00b204e9800998ecf8427e"},
-        {"domain", "xn--bcher-kva.example"},
-    };
-    if (s)
-        return s;
-    if (match_set_new(&s, NULL) != DT_OK)
-        return NULL;
-    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
-        match_type t;
-        uint32_t ind;
-        match_type_parse(v[i][0], strlen(v[i][0]), &t);
-        match_set_add_indicator(s, v[i][1], &ind, NULL);
-        match_set_add_value(s, ind, t, v[i][1], strlen(v[i][1]), NULL);
-    }
-    match_set_compile(s, NULL);
-    return s;
-}
 
 static void count(void *ctx, size_t q, const match_hit *h, size_t n)
 {
@@ -48,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char buf[4096];
     uint8_t b16[16], hb[64];
     uint32_t a = 0, r = 0;
-    match_set *s = fuzz_set();
+    match_set *s = fuzz_set(false);
     if (s == NULL)
         return 0;
     bool fast = match_ipv4_parse(v, size, &a), slow = match_ipv4_parse_reference(v, size, &r);
