@@ -106,6 +106,7 @@ struct match_set {
     uint64_t dom_labels;   /* bit n-1: a domain value has n labels (bit 63: 64 or more) */
     uint64_t bloom_mask;   /* block count - 1 */
     uint64_t range16[2][1024]; /* per family: bit per top-16-bit prefix a range touches */
+    uint64_t v4_16[1024];      /* bit per /16 holding an IPv4 value or touched by a range */
     /* patterns evaluated per record */
     pattern **pats;
     uint32_t *pat_ind, *pat_types;
@@ -1127,6 +1128,7 @@ dt_status match_set_compile(match_set *s, dt_err *err)
             const uint8_t *a = s->arena + e->off;
             uint32_t p24 = (uint32_t)a[0] << 16 | (uint32_t)a[1] << 8 | a[2];
             s->v4_24[p24 >> 6] |= UINT64_C(1) << (p24 & 63);
+            s->v4_16[p24 >> 14] |= UINT64_C(1) << ((p24 >> 8) & 63);
         }
         uint64_t p = e->h & s->mask;
         while (s->table[p].post_count != 0)
@@ -1148,6 +1150,8 @@ dt_status match_set_compile(match_set *s, dt_err *err)
         s->ranges[f] = NULL;
         range16_mark(s, f);
     }
+    for (size_t i = 0; i < 1024; i++)
+        s->v4_16[i] |= s->range16[0][i];
     s->compiled = true;
     return DT_OK;
 }
@@ -1170,7 +1174,7 @@ size_t match_set_value_count(const match_set *s, match_type t)
 size_t match_set_memory(const match_set *s)
 {
     size_t m = (s->bloom ? (s->bloom_mask + 1) * 64 : 0) + (s->v4_24 ? (size_t)2 << 20 : 0) +
-               sizeof s->range16 + s->ids_cap + s->id_cap * sizeof *s->id_off + s->arena_cap +
+               sizeof s->range16 + sizeof s->v4_16 + s->ids_cap + s->id_cap * sizeof *s->id_off + s->arena_cap +
                (s->mask + 1) * sizeof(slot) + s->post_count * sizeof *s->posts;
     for (int f = 0; f < 2; f++)
         m += s->seg[f].count * (2 * sizeof(u128) + 2 * sizeof(uint32_t));
@@ -1229,6 +1233,11 @@ static size_t range_hits(const match_set *s, int fam, u128 a, match_hit *hits, s
     return n + 1;
 }
 
+bool match_ipv4_may_hit(const match_set *s, uint32_t a)
+{
+    return s->compiled && (s->v4_16[a >> 22] >> ((a >> 16) & 63) & 1);
+}
+
 /* Might the set hold this exact address (its /24 holds one)? */
 static inline bool v4_maybe(const match_set *s, uint32_t a)
 {
@@ -1239,6 +1248,8 @@ static size_t lookup_v4(const match_set *s, uint32_t a, match_hit *hits, size_t 
 {
     uint8_t k[4] = {(uint8_t)(a >> 24), (uint8_t)(a >> 16), (uint8_t)(a >> 8), (uint8_t)a};
     if (s->value_count[MATCH_IPV4] == 0)
+        return n;
+    if (!(s->v4_16[a >> 22] >> ((a >> 16) & 63) & 1))
         return n;
     if (v4_maybe(s, a))
         n = add_slot_hit(s, MATCH_IPV4, find(s, MATCH_IPV4, k, 4), hits, n, max);
@@ -1546,7 +1557,8 @@ static bool many_keys(const match_set *s, const match_query *q, mquery *mq, mkey
     }
     case MATCH_IPV4: {
         uint32_t a = q->a4;
-        if (s->value_count[MATCH_IPV4] == 0 || (!q->parsed && !match_ipv4_parse(v, len, &a)))
+        if (s->value_count[MATCH_IPV4] == 0 || (!q->parsed && !match_ipv4_parse(v, len, &a)) ||
+            !(s->v4_16[a >> 22] >> ((a >> 16) & 63) & 1))
             return true;
         if (b + 4 > MANY_BYTES)
             return false;

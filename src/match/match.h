@@ -91,6 +91,11 @@ typedef struct match_hit {
 size_t match_lookup(const match_set *s, match_type t, const char *v, size_t len, match_hit *hits,
                     size_t max);
 
+/* False when no IPv4 value or range of the set shares the address's /16
+ * (one bit of an 8 KiB map, in L1 while a log is scanned): the address
+ * cannot hit and need not be looked up. True says nothing more. */
+bool match_ipv4_may_hit(const match_set *s, uint32_t a);
+
 /* Values longer than this (in bytes, as they appear) are never found. */
 #define MATCH_VALUE_MAX 2048
 

@@ -510,7 +510,7 @@ static void look4(worker *w, const char *field, size_t flen, const char *v, size
 {
     if (w->pat_types & (1u << MATCH_IPV4))
         obs_add(w, MATCH_IPV4, field, flen, v, vlen);
-    if (w->type_active[MATCH_IPV4])
+    if (w->type_active[MATCH_IPV4] && match_ipv4_may_hit(w->set, a))
         push_cand(w, MATCH_IPV4, field, flen, v, vlen, true, a);
 }
 
