@@ -1233,9 +1233,14 @@ static size_t range_hits(const match_set *s, int fam, u128 a, match_hit *hits, s
     return n + 1;
 }
 
+const uint64_t *match_ipv4_map16(const match_set *s)
+{
+    return s->compiled ? s->v4_16 : NULL;
+}
+
 bool match_ipv4_may_hit(const match_set *s, uint32_t a)
 {
-    return s->compiled && (s->v4_16[a >> 22] >> ((a >> 16) & 63) & 1);
+    return match_ipv4_map16_has(match_ipv4_map16(s), a);
 }
 
 /* Might the set hold this exact address (its /24 holds one)? */
@@ -1412,10 +1417,10 @@ uint32_t match_set_pattern_types(const match_set *s)
 
 typedef struct mkey {
     uint64_t h;
-    uint32_t off;
+    const uint8_t *p; /* the value as it came when it needs no change, else in the round's buffer */
     uint16_t len;
     uint8_t t;
-    const slot *sl;
+    bool maybe;       /* the filter says it may be in the table */
 } mkey;
 
 typedef struct mquery {
@@ -1507,7 +1512,7 @@ static bool many_keys(const match_set *s, const match_query *q, mquery *mq, mkey
     do {                                                                                         \
         if (k == MANY_KEYS)                                                                      \
             return false;                                                                        \
-        keys[k++] = (mkey){0, (uint32_t)(OFF), (uint16_t)(LEN), (uint8_t)(T), NULL};             \
+        keys[k++] = (mkey){0, (OFF), (uint16_t)(LEN), (uint8_t)(T), false};                     \
     } while (0)
     switch (q->type) {
     case MATCH_DOMAIN: {
@@ -1518,10 +1523,9 @@ static bool many_keys(const match_set *s, const match_query *q, mquery *mq, mkey
         unsigned nd = 0;
         bool bad = v[len - 1] == '.' || !domain_scan(v, len, dots, &nd);
         size_t dl;
+        const uint8_t *d = bytes + b;
         if (!bad && len <= 255 && nd < 128) {
-            if (b + len > MANY_BYTES)
-                return false;
-            memcpy(bytes + b, v, len);
+            d = (const uint8_t *)v; /* looked up as it is */
             dl = len;
         } else {
             if (MANY_BYTES - b < 256)
@@ -1538,21 +1542,22 @@ static bool many_keys(const match_set *s, const match_query *q, mquery *mq, mkey
                 for (size_t i = 0; i < dl; i++)
                     nd += bytes[b + i] == '.';
                 if (has_labels(s, nd + 1))
-                    PUSH_KEY(MATCH_DOMAIN, b, dl);
+                    PUSH_KEY(MATCH_DOMAIN, d, dl);
                 for (size_t i = 0; i + 1 < dl; i++)
-                    if (bytes[b + i] == '.' && has_labels(s, nd--))
-                        PUSH_KEY(MATCH_DOMAIN, b + i + 1, dl - i - 1);
+                    if (d[i] == '.' && has_labels(s, nd--))
+                        PUSH_KEY(MATCH_DOMAIN, d + i + 1, dl - i - 1);
                 b += dl;
                 break;
             }
         }
         /* the name itself, then each parent on a label boundary */
         if (has_labels(s, nd + 1))
-            PUSH_KEY(MATCH_DOMAIN, b, dl);
+            PUSH_KEY(MATCH_DOMAIN, d, dl);
         for (unsigned j = 0; j < nd; j++)
             if (dots[j] + 1u < dl && has_labels(s, nd - j))
-                PUSH_KEY(MATCH_DOMAIN, b + dots[j] + 1, dl - dots[j] - 1u);
-        b += dl;
+                PUSH_KEY(MATCH_DOMAIN, d + dots[j] + 1, dl - dots[j] - 1u);
+        if (d != (const uint8_t *)v)
+            b += dl;
         break;
     }
     case MATCH_IPV4: {
@@ -1564,7 +1569,7 @@ static bool many_keys(const match_set *s, const match_query *q, mquery *mq, mkey
             return false;
         bytes[b] = (uint8_t)(a >> 24), bytes[b + 1] = (uint8_t)(a >> 16);
         bytes[b + 2] = (uint8_t)(a >> 8), bytes[b + 3] = (uint8_t)a;
-        PUSH_KEY(MATCH_IPV4, b, 4);
+        PUSH_KEY(MATCH_IPV4, bytes + b, 4);
         b += 4;
         mq->v4 = true;
         mq->a4 = a;
@@ -1580,14 +1585,14 @@ static bool many_keys(const match_set *s, const match_query *q, mquery *mq, mkey
             return false;
         if (memcmp(a, mapped, 12) == 0 && s->value_count[MATCH_IPV4] > 0) {
             memcpy(bytes + b, a + 12, 4);
-            PUSH_KEY(MATCH_IPV4, b, 4);
+            PUSH_KEY(MATCH_IPV4, bytes + b, 4);
             b += 4;
             mq->v4 = true;
             mq->a4 = (uint32_t)a[12] << 24 | (uint32_t)a[13] << 16 | (uint32_t)a[14] << 8 | a[15];
         }
         if (s->value_count[MATCH_IPV6] > 0) {
             memcpy(bytes + b, a, 16);
-            PUSH_KEY(MATCH_IPV6, b, 16);
+            PUSH_KEY(MATCH_IPV6, bytes + b, 16);
             b += 16;
             mq->v6 = true;
             mq->a6 = u128_from_bytes(a);
@@ -1603,7 +1608,7 @@ static bool many_keys(const match_set *s, const match_query *q, mquery *mq, mkey
             return false;
         if ((n = match_hash_decode(v, len, bytes + b)) == 0)
             return true;
-        PUSH_KEY(q->type, b, n);
+        PUSH_KEY(q->type, bytes + b, n);
         b += n;
         break;
     }
@@ -1618,7 +1623,7 @@ static bool many_keys(const match_set *s, const match_query *q, mquery *mq, mkey
                                                          MANY_BYTES - b);
         if (n == 0)
             return true;
-        PUSH_KEY(q->type, b, n);
+        PUSH_KEY(q->type, bytes + b, n);
         b += n;
         break;
     }
@@ -1664,7 +1669,7 @@ void match_lookup_many(const match_set *s, const match_query *q, size_t count, m
         /* hash all, prefetch the filter blocks (an exact address: its /24
          * bit first, no hash for most) */
         for (size_t k = 0; k < nk; k++) {
-            const uint8_t *kb = bytes + keys[k].off;
+            const uint8_t *kb = keys[k].p;
             if (keys[k].t == MATCH_IPV4 && keys[k].len == 4) {
                 if (s->v4_24 != NULL)
                     __builtin_prefetch(s->v4_24 + (((uint32_t)kb[0] << 10) | ((uint32_t)kb[1] << 2) |
@@ -1676,16 +1681,16 @@ void match_lookup_many(const match_set *s, const match_query *q, size_t count, m
         }
         /* filter; prefetch the table slot of the maybes */
         for (size_t k = 0; k < nk; k++) {
-            keys[k].sl = NULL;
+            keys[k].maybe = false;
             if (keys[k].t == MATCH_IPV4 && keys[k].len == 4) {
-                const uint8_t *kb = bytes + keys[k].off;
+                const uint8_t *kb = keys[k].p;
                 uint32_t a = (uint32_t)kb[0] << 24 | (uint32_t)kb[1] << 16 | (uint32_t)kb[2] << 8;
                 if (!v4_maybe(s, a))
                     continue;
                 keys[k].h = XXH3_64bits_withSeed(kb, 4, MATCH_IPV4);
             }
             if (bloom_maybe(s, keys[k].h)) {
-                keys[k].sl = (const slot *)1; /* maybe */
+                keys[k].maybe = true;
                 __builtin_prefetch(&s->table[keys[k].h & s->mask]);
             }
         }
@@ -1693,7 +1698,7 @@ void match_lookup_many(const match_set *s, const match_query *q, size_t count, m
             match_hit hits[32];
             size_t n = 0;
             for (uint32_t k = mq[qi].k0; k < mq[qi].k1 && n < 32; k++) {
-                if (keys[k].sl == NULL)
+                if (!keys[k].maybe)
                     continue;
                 const mkey *key = &keys[k];
                 uint64_t p = key->h & s->mask;
@@ -1702,7 +1707,7 @@ void match_lookup_many(const match_set *s, const match_query *q, size_t count, m
                     if (sl->post_count == 0)
                         break;
                     if (sl->h == key->h && sl->ns == key->t && sl->key_len == key->len &&
-                        memcmp(s->arena + sl->key_off, bytes + key->off, key->len) == 0) {
+                        memcmp(s->arena + sl->key_off, key->p, key->len) == 0) {
                         n = add_slot_hit(s, (match_type)key->t, sl, hits, n, 32);
                         break;
                     }

@@ -96,6 +96,14 @@ size_t match_lookup(const match_set *s, match_type t, const char *v, size_t len,
  * cannot hit and need not be looked up. True says nothing more. */
 bool match_ipv4_may_hit(const match_set *s, uint32_t a);
 
+/* The same map for callers that test many addresses: 1024 words, bit
+ * (a >> 16) set when an address a may hit (NULL before compile). */
+const uint64_t *match_ipv4_map16(const match_set *s);
+static inline bool match_ipv4_map16_has(const uint64_t *map, uint32_t a)
+{
+    return map != NULL && (map[a >> 22] >> ((a >> 16) & 63) & 1);
+}
+
 /* Values longer than this (in bytes, as they appear) are never found. */
 #define MATCH_VALUE_MAX 2048
 

@@ -296,6 +296,7 @@ typedef struct col {
 
 typedef struct worker {
     const match_set *set;
+    const uint64_t *v4map; /* the set's /16 map of IPv4 values and ranges */
     const scan_fieldmap *fm;
     scan_format format;
     const char *base;
@@ -344,6 +345,8 @@ typedef struct worker {
     size_t zn;                   /* its field count */
     col cols[MAX_COLS];
     size_t ncols;
+    uint16_t act[MAX_COLS]; /* the columns with a class to look up, in order */
+    size_t nact;
     int ts_col;
     bool have_header, warned_noheader;
     char set_sep;
@@ -510,7 +513,7 @@ static void look4(worker *w, const char *field, size_t flen, const char *v, size
 {
     if (w->pat_types & (1u << MATCH_IPV4))
         obs_add(w, MATCH_IPV4, field, flen, v, vlen);
-    if (w->type_active[MATCH_IPV4] && match_ipv4_may_hit(w->set, a))
+    if (w->type_active[MATCH_IPV4] && match_ipv4_map16_has(w->v4map, a))
         push_cand(w, MATCH_IPV4, field, flen, v, vlen, true, a);
 }
 
@@ -848,6 +851,7 @@ static void zeek_header(worker *w, const char *s, size_t len)
     if (len > 8 && memcmp(s, "#fields\t", 8) == 0) {
         size_t i = 8;
         w->ncols = 0;
+        w->nact = 0;
         w->ts_col = -1;
         w->have_header = true;
         for (int k = 0; k < NT_COUNT - NT_ORIG_H; k++)
@@ -867,6 +871,8 @@ static void zeek_header(worker *w, const char *s, size_t len)
             c->multi = true;
             scan_class cls = scan_fieldmap_get(w->fm, c->name, c->len);
             c->cls = w->active[cls] ? cls : SCAN_CLASS_NONE;
+            if (c->cls != SCAN_CLASS_NONE)
+                w->act[w->nact++] = (uint16_t)w->ncols;
             if (c->len == 2 && memcmp(c->name, "ts", 2) == 0)
                 w->ts_col = (int)w->ncols;
             static const char *const nt_names[] = {"id.orig_h", "id.resp_h", "id.orig_p",
@@ -985,10 +991,9 @@ static void zeek_line(worker *w, const char *s, size_t len)
             obs_add(w, NT_ORIG_H + (unsigned)k, w->cols[c].name, w->cols[c].len, s + off[c], fl);
         }
     }
-    for (size_t c = 0; c < n; c++) {
+    for (size_t a = 0; a < w->nact; a++) {
+        size_t c = w->act[a];
         scan_class cls = w->cols[c].cls;
-        if (cls == SCAN_CLASS_NONE)
-            continue;
         const char *f = s + off[c];
         size_t fl = off[c + 1] - 1 - off[c];
         if ((fl == 1 && f[0] == '-') || (fl == 7 && memcmp(f, "(empty)", 7) == 0))
@@ -2010,6 +2015,7 @@ static dt_status scan_run(const match_set *set, const char *name, const char *da
             e = nl ? (size_t)(nl - data) + 1 : len;
         }
         w->set = set;
+        w->v4map = match_ipv4_map16(set);
         w->fm = fm;
         w->format = fmt;
         w->base = data;
