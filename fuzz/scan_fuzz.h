@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <string.h>
+#include <stdio.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -39,6 +40,9 @@ static inline match_set *fuzz_set(bool with_patterns)
         "[domain-name:value LIKE '%.badcdn.example'] OR [file:name = 'x.exe']",
         ("[x509-certificate:hashes.MD5 != 'd41d8cd98f00b204e9800998ecf8427e' AND "
          "email-addr:value MATCHES '^a']"),
+        "[file:name MATCHES '\\.exe$' AND file:size > 1000 AND file:mime_type != 'text/plain']",
+        ("[x509-certificate:subject LIKE '%evil%' AND x509-certificate:serial_number = '01'] OR "
+         "[x509-certificate:issuer = 'CN=x']"),
     };
     for (size_t i = 0; with_patterns && i < sizeof pats / sizeof pats[0]; i++) {
         pattern *p = NULL;
@@ -74,7 +78,14 @@ static inline int scan_fuzz_one(scan_format format, const char *name, bool with_
     match_set *s = fuzz_set(with_patterns);
     if (s == NULL)
         return 0;
-    scan_buffer(s, name, (const char *)data, size, &o, sink, NULL, NULL, &st, NULL);
+    /* bad input is reported per line and scanning goes on; the only
+     * error a small input could give is out of memory, which it never is */
+    dt_err e = {0};
+    if (scan_buffer(s, name, (const char *)data, size, &o, sink, NULL, NULL, &st, &e) ==
+        DT_ENOMEM) {
+        fprintf(stderr, "scan_buffer: %s: %s\n", e.where, e.msg);
+        __builtin_trap();
+    }
     return 0;
 }
 

@@ -172,3 +172,32 @@ size_t pattern_object_types(const pattern *p, const char **types, size_t cap)
         types[i] = p->types[i];
     return p->type_count;
 }
+
+static bool cmp_tests(const pat_cmp *c, const char *type, const char *key)
+{
+    if (c->kind != CMP_TEST) {
+        for (size_t i = 0; i < c->count; i++)
+            if (cmp_tests(c->kids[i], type, key))
+                return true;
+        return false;
+    }
+    return c->path.count > 0 && c->path.steps[0].kind == STEP_KEY &&
+           strcmp(c->path.type, type) == 0 && strcmp(c->path.steps[0].key, key) == 0;
+}
+
+static bool obs_tests(const pat_obs *o, const char *type, const char *key)
+{
+    if (o->kind == OBS_SIMPLE)
+        return cmp_tests(o->cmp, type, key);
+    if (o->child != NULL)
+        return obs_tests(o->child, type, key);
+    for (size_t i = 0; i < o->count; i++)
+        if (obs_tests(o->kids[i], type, key))
+            return true;
+    return false;
+}
+
+bool pattern_tests_property(const pattern *p, const char *type, const char *key)
+{
+    return p != NULL && p->root != NULL && obs_tests(p->root, type, key);
+}

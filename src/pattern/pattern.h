@@ -78,6 +78,11 @@ void pattern_atoms_release(pattern_atoms *a);
  * types in order of first appearance and returns how many there are in total. */
 size_t pattern_object_types(const pattern *p, const char **types, size_t cap);
 
+/* Does any comparison of the pattern test property key (the first step
+ * of its path) of objects of this type? For the scanner, to report the
+ * value a pattern looked at. */
+bool pattern_tests_property(const pattern *p, const char *type, const char *key);
+
 /* Evaluate against a single observation built from one log record: the SCOs of one record,
    observed at time ts (us since epoch). Used by the scanner for non-simple patterns.
    `scos` is a JSON array of SCOs (references resolve by id among them). An

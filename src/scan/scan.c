@@ -77,7 +77,9 @@ const char *scan_format_name(scan_format f)
 }
 
 static const char *const class_names[SCAN_CLASS_COUNT] = {
-    "none", "domain", "ip", "host", "url", "hash", "x509", "email", "answer", "text", "guess",
+    "none",      "domain",       "ip",          "host",       "url",       "hash",
+    "x509",      "email",        "answer",      "text",       "guess",     "file-name",
+    "file-size", "file-mime",    "x509-subject", "x509-issuer", "x509-serial",
 };
 
 bool scan_class_parse(const char *s, size_t len, scan_class *out)
@@ -135,7 +137,10 @@ void scan_fieldmap_default(scan_fieldmap *fm)
         {"md5", SCAN_CLASS_FILE_HASH}, {"sha1", SCAN_CLASS_FILE_HASH},
         {"sha256", SCAN_CLASS_FILE_HASH}, {"tx_hosts", SCAN_CLASS_ADDR},
         {"rx_hosts", SCAN_CLASS_ADDR}, {"src", SCAN_CLASS_ADDR}, {"dst", SCAN_CLASS_ADDR},
-        {"certificate.subject", SCAN_CLASS_NONE},
+        {"filename", SCAN_CLASS_FILE_NAME}, {"mime_type", SCAN_CLASS_FILE_MIME},
+        {"total_bytes", SCAN_CLASS_FILE_SIZE}, {"certificate.subject", SCAN_CLASS_X509_SUBJECT},
+        {"certificate.issuer", SCAN_CLASS_X509_ISSUER},
+        {"certificate.serial", SCAN_CLASS_X509_SERIAL},
         /* ECS */
         {"source.ip", SCAN_CLASS_ADDR}, {"destination.ip", SCAN_CLASS_ADDR},
         {"client.ip", SCAN_CLASS_ADDR}, {"server.ip", SCAN_CLASS_ADDR},
@@ -147,7 +152,14 @@ void scan_fieldmap_default(scan_fieldmap *fm)
         {"tls.server.hash.sha1", SCAN_CLASS_X509_HASH}, {"tls.server.hash.md5", SCAN_CLASS_X509_HASH},
         {"tls.client.server_name", SCAN_CLASS_DOMAIN}, {"file.hash.md5", SCAN_CLASS_FILE_HASH},
         {"file.hash.sha1", SCAN_CLASS_FILE_HASH}, {"file.hash.sha256", SCAN_CLASS_FILE_HASH},
-        {"file.hash.sha512", SCAN_CLASS_FILE_HASH}, {"email.from.address", SCAN_CLASS_EMAIL},
+        {"file.hash.sha512", SCAN_CLASS_FILE_HASH}, {"file.name", SCAN_CLASS_FILE_NAME},
+        {"file.size", SCAN_CLASS_FILE_SIZE}, {"file.mime_type", SCAN_CLASS_FILE_MIME},
+        {"tls.server.x509.subject.distinguished_name", SCAN_CLASS_X509_SUBJECT},
+        {"tls.server.x509.issuer.distinguished_name", SCAN_CLASS_X509_ISSUER},
+        {"tls.server.x509.serial_number", SCAN_CLASS_X509_SERIAL},
+        {"x509.subject.distinguished_name", SCAN_CLASS_X509_SUBJECT},
+        {"x509.issuer.distinguished_name", SCAN_CLASS_X509_ISSUER},
+        {"x509.serial_number", SCAN_CLASS_X509_SERIAL}, {"email.from.address", SCAN_CLASS_EMAIL},
         {"email.to.address", SCAN_CLASS_EMAIL}, {"email.sender.address", SCAN_CLASS_EMAIL},
         {"message", SCAN_CLASS_TEXT},
     };
@@ -260,8 +272,30 @@ typedef struct obs {
     uint32_t field_off, field_len, val_off, val_len; /* into worker obs_bytes */
 } obs;
 
-/* Connection parts (Zeek id.* and proto columns) as pseudo bit indices. */
+/* Connection parts (Zeek id.* and proto columns) as pseudo bit indices,
+ * then the properties of a file and of a certificate other than hashes. */
 enum { NT_ORIG_H = 8, NT_RESP_H, NT_ORIG_P, NT_RESP_P, NT_PROTO, NT_COUNT };
+enum { FP_NAME = NT_COUNT, FP_SIZE, FP_MIME, XP_SUBJECT, XP_ISSUER, XP_SERIAL, PART_END };
+#define FP_BITS ((1u << FP_NAME) | (1u << FP_SIZE) | (1u << FP_MIME))
+#define XP_BITS ((1u << XP_SUBJECT) | (1u << XP_ISSUER) | (1u << XP_SERIAL))
+
+/* The STIX property of a file's or certificate's part. */
+static const char *part_key(unsigned part)
+{
+    static const char *const keys[] = {"name",    "size",   "mime_type",
+                                       "subject", "issuer", "serial_number"};
+    return part >= FP_NAME && part < PART_END ? keys[part - FP_NAME] : "hashes";
+}
+
+/* The SCO type (bit index) an observable part belongs to. */
+static unsigned part_sco(unsigned part)
+{
+    if (part < NT_ORIG_H)
+        return part;
+    if (part < NT_COUNT)
+        return MATCH_SCO_NETWORK_TRAFFIC;
+    return part < XP_SUBJECT ? MATCH_FILE_HASH : MATCH_X509_HASH;
+}
 #define MAX_OBS 64
 #define MAX_CANDS 256
 
@@ -826,6 +860,14 @@ static void scan_value(worker *w, scan_class cls, const char *field, size_t flen
     case SCAN_CLASS_TEXT:
         scan_text(w, field, flen, v, vlen);
         break;
+    case SCAN_CLASS_FILE_NAME:
+    case SCAN_CLASS_FILE_SIZE:
+    case SCAN_CLASS_FILE_MIME:
+    case SCAN_CLASS_X509_SUBJECT:
+    case SCAN_CLASS_X509_ISSUER:
+    case SCAN_CLASS_X509_SERIAL:
+        obs_add(w, FP_NAME + (unsigned)(cls - SCAN_CLASS_FILE_NAME), field, flen, v, vlen);
+        break;
     case SCAN_CLASS_GUESS: {
         match_type t = match_type_guess(v, vlen);
         if (t == MATCH_FILE_HASH) {
@@ -1293,6 +1335,8 @@ static const char *jl_object(worker *w, const char *p, const char *end, char *pa
                 w->line_has_ts = scan_ts_parse(st, (size_t)(p - st), &w->line_ts);
             else if (p && fits && plen == 0 && (w->pat_types & (1u << MATCH_SCO_NETWORK_TRAFFIC)))
                 jl_nt(w, path, full, st, (size_t)(p - st));
+            else if (p && cls == SCAN_CLASS_FILE_SIZE) /* a number, as Zeek JSON writes it */
+                scan_value(w, cls, path, full, st, (size_t)(p - st));
         }
         if (p == NULL)
             return NULL;
@@ -1440,38 +1484,107 @@ static const char *hash_algo(size_t hexlen)
          : hexlen == 128 ? "SHA-512" : NULL;
 }
 
+/* Of a record's file (or certificate) objects, the first that lacks key
+ * (in its hashes when hashes is set), or a new one added to arr with the
+ * id made from i: a files.log record's hashes, name and size describe one
+ * file, and the fingerprints of a certificate chain one certificate
+ * each. NULL on out of memory. */
+static json_t *group_obj(json_t *arr, json_t **objs, size_t *n, const char *tname,
+                         const char *key, bool hashes, size_t i)
+{
+    char id[96];
+    for (size_t k = 0; k < *n; k++) {
+        json_t *h = hashes ? json_object_get(objs[k], "hashes") : objs[k];
+        if (json_object_get(h, key) == NULL)
+            return objs[k];
+    }
+    if (*n == MAX_OBS)
+        return NULL;
+    snprintf(id, sizeof id, "%s--00000000-0000-4000-8000-%012zu", tname, i);
+    json_t *o = json_pack("{s:s, s:s}", "type", tname, "id", id);
+    if (o == NULL || json_array_append_new(arr, o) != 0)
+        return NULL;
+    objs[(*n)++] = o;
+    return o;
+}
+
+/* A file's or certificate's property from part o into its object. False
+ * on out of memory; a value the property cannot hold is left out. */
+static bool group_add(const worker *w, json_t *arr, json_t **objs, size_t *n, const obs *o,
+                      size_t i)
+{
+    const char *val = w->obs_bytes.data + o->val_off;
+    unsigned t = part_sco(o->sco);
+    const char *tname = match_sco_name(t);
+    json_t *obj, *v;
+    if (o->sco == MATCH_FILE_HASH || o->sco == MATCH_X509_HASH) {
+        char lower[129];
+        const char *algo = hash_algo(o->val_len);
+        if (algo == NULL)
+            return true;
+        for (size_t k = 0; k < o->val_len; k++) {
+            char c = val[k];
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+                return true;
+            lower[k] = (char)(c >= 'A' && c <= 'F' ? c + 32 : c);
+        }
+        if ((obj = group_obj(arr, objs, n, tname, algo, true, i)) == NULL)
+            return false;
+        json_t *h = json_object_get(obj, "hashes");
+        if (h == NULL && (json_object_set_new(obj, "hashes", h = json_object()) != 0 || h == NULL))
+            return false;
+        return json_object_set_new(h, algo, json_stringn(lower, o->val_len)) == 0;
+    }
+    const char *key = part_key(o->sco);
+    if (o->sco == FP_SIZE) {
+        json_int_t size = 0;
+        size_t k = 0;
+        while (k < o->val_len && k < 18 && val[k] >= '0' && val[k] <= '9')
+            size = size * 10 + (val[k++] - '0');
+        if (k == 0 || k != o->val_len)
+            return true; /* unset ("-"), or not a count of bytes */
+        v = json_integer(size);
+    } else if ((v = obs_value(w, o)) == NULL) {
+        return true; /* not UTF-8: no string property holds it */
+    }
+    if ((obj = group_obj(arr, objs, n, tname, key, false, i)) == NULL) {
+        json_decref(v);
+        return false;
+    }
+    return json_object_set_new(obj, key, v) == 0;
+}
+
 /* The SCOs of the line as a JSON array (ids local to the record). NULL on
  * out of memory. */
 static json_t *obs_scos(const worker *w)
 {
     json_t *arr = json_array();
     json_t *nt = NULL;
+    json_t *files[MAX_OBS], *certs[MAX_OBS];
+    size_t nfiles = 0, ncerts = 0;
     char id[96];
     bool ok = arr != NULL;
     for (size_t i = 0; ok && i < w->obs_count; i++) {
         const obs *o = &w->obs[i];
         json_t *sco = NULL, *v;
         unsigned sco_type = o->sco;
+        if (part_sco(o->sco) == MATCH_FILE_HASH) {
+            ok = group_add(w, arr, files, &nfiles, o, i);
+            continue;
+        }
+        if (part_sco(o->sco) == MATCH_X509_HASH) {
+            ok = group_add(w, arr, certs, &ncerts, o, i);
+            continue;
+        }
         if (o->sco == NT_ORIG_H || o->sco == NT_RESP_H)
             sco_type = memchr(w->obs_bytes.data + o->val_off, ':', o->val_len) ? MATCH_IPV6
                                                                                 : MATCH_IPV4;
         if (o->sco < NT_ORIG_H || o->sco == NT_ORIG_H || o->sco == NT_RESP_H) {
             const char *tname = match_sco_name(sco_type);
             snprintf(id, sizeof id, "%s--00000000-0000-4000-8000-%012zu", tname, i);
-            if (sco_type == MATCH_FILE_HASH || sco_type == MATCH_X509_HASH) {
-                char lower[129];
-                const char *algo = hash_algo(o->val_len);
-                if (algo == NULL)
-                    continue;
-                for (size_t k = 0; k < o->val_len; k++) {
-                    char c = w->obs_bytes.data[o->val_off + k];
-                    lower[k] = (char)(c >= 'A' && c <= 'F' ? c + 32 : c);
-                }
-                sco = json_pack("{s:s, s:s, s:{s:s#}}", "type", tname, "id", id, "hashes", algo,
-                                lower, (int)o->val_len);
-            } else if ((v = obs_value(w, o)) != NULL) {
-                sco = json_pack("{s:s, s:s, s:o}", "type", tname, "id", id, "value", v);
-            }
+            if ((v = obs_value(w, o)) == NULL)
+                continue; /* not UTF-8: no SCO's value holds it */
+            sco = json_pack("{s:s, s:s, s:o}", "type", tname, "id", id, "value", v);
             ok = sco != NULL && json_array_append_new(arr, sco) == 0;
             if (!ok || o->sco < NT_ORIG_H)
                 continue;
@@ -1507,8 +1620,9 @@ static json_t *obs_scos(const worker *w)
             size_t k = 0;
             for (; k < o->val_len && k + 1 < sizeof pr; k++)
                 pr[k] = (char)(val[k] >= 'A' && val[k] <= 'Z' ? val[k] + 32 : val[k]);
-            if (k == o->val_len)
-                ok = json_object_set_new(nt, "protocols", json_pack("[s#]", pr, (int)k)) == 0;
+            json_t *prs = k == o->val_len ? json_pack("[s#]", pr, (int)k) : NULL;
+            if (prs != NULL) /* NULL too when it is not UTF-8: left out */
+                ok = json_object_set_new(nt, "protocols", prs) == 0;
             break;
         }
         default:
@@ -1542,6 +1656,10 @@ static void eval_patterns(worker *w)
     if (bits & ((1u << NT_ORIG_H) | (1u << NT_RESP_H) | (1u << NT_ORIG_P) | (1u << NT_RESP_P) |
                 (1u << NT_PROTO)))
         bits |= 1u << MATCH_SCO_NETWORK_TRAFFIC;
+    if (bits & FP_BITS)
+        bits |= 1u << MATCH_FILE_HASH;
+    if (bits & XP_BITS)
+        bits |= 1u << MATCH_X509_HASH;
     if ((bits & w->pat_types) == 0)
         return;
     size_t np = match_set_pattern_count(w->set);
@@ -1564,19 +1682,21 @@ static void eval_patterns(worker *w)
         const obs *o = NULL;
         for (size_t k = 0; k < w->obs_count && o == NULL; k++) {
             unsigned t = w->obs[k].sco;
-            if (t >= NT_ORIG_H && t != NT_RESP_H)
+            unsigned st = part_sco(t);
+            if ((t >= NT_ORIG_H && t < NT_COUNT && t != NT_RESP_H) || !(types & (1u << st)))
                 continue;
-            if (t == NT_RESP_H)
-                t = MATCH_SCO_NETWORK_TRAFFIC;
-            if (types & (1u << t))
-                o = &w->obs[k];
+            /* of a file or certificate, a property the pattern tests */
+            if ((st == MATCH_FILE_HASH || st == MATCH_X509_HASH) &&
+                !pattern_tests_property(p, match_sco_name(st), part_key(t)))
+                continue;
+            o = &w->obs[k];
         }
         for (size_t k = 0; k < w->obs_count && o == NULL; k++)
-            if (w->obs[k].sco < 32 && (types & (1u << w->obs[k].sco)))
+            if (types & (1u << part_sco(w->obs[k].sco)))
                 o = &w->obs[k];
         if (o == NULL)
             o = &w->obs[0];
-        unsigned sco = o->sco >= NT_ORIG_H ? MATCH_SCO_NETWORK_TRAFFIC : o->sco;
+        unsigned sco = part_sco(o->sco);
         if (w->rec_count == w->rec_cap) {
             size_t n = w->rec_cap ? w->rec_cap * 2 : 256;
             rec *r = dt_realloc(w->recs, n * sizeof *r);
@@ -2068,6 +2188,9 @@ static dt_status scan_run(const match_set *set, const char *name, const char *da
             w->active[SCAN_CLASS_HOST] = w->active[SCAN_CLASS_DOMAIN] || w->active[SCAN_CLASS_ADDR];
             w->active[SCAN_CLASS_ANSWER] = w->active[SCAN_CLASS_TEXT] =
                 w->active[SCAN_CLASS_GUESS] = true;
+            for (int k = SCAN_CLASS_FILE_NAME; k <= SCAN_CLASS_X509_SERIAL; k++)
+                w->active[k] = (pt & (1u << (k < SCAN_CLASS_X509_SUBJECT ? MATCH_FILE_HASH
+                                                                         : MATCH_X509_HASH))) != 0;
         }
         if (fmt == SCAN_FORMAT_ZEEK) {
             /* the header in force where the chunk starts: the earlier

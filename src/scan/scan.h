@@ -60,6 +60,14 @@ typedef enum scan_class {
     SCAN_CLASS_ANSWER,     /* a DNS answer: domain, address, or TXT text */
     SCAN_CLASS_TEXT,       /* free text: every observable found in it */
     SCAN_CLASS_GUESS,      /* one value of a type guessed from its form */
+    /* properties only patterns look at (read when a pattern names their
+     * object type; nothing is indexed by them) */
+    SCAN_CLASS_FILE_NAME,    /* file:name */
+    SCAN_CLASS_FILE_SIZE,    /* file:size */
+    SCAN_CLASS_FILE_MIME,    /* file:mime_type */
+    SCAN_CLASS_X509_SUBJECT, /* x509-certificate:subject */
+    SCAN_CLASS_X509_ISSUER,  /* x509-certificate:issuer */
+    SCAN_CLASS_X509_SERIAL,  /* x509-certificate:serial_number */
     SCAN_CLASS_COUNT
 } scan_class;
 

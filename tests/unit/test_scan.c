@@ -903,6 +903,121 @@ static void test_scan_buffer_pattern_threads(void **state)
     match_set_free(s);
 }
 
+/* Patterns on a file's name, size and type and on a certificate's
+ * subject, issuer and serial: read from files.log and x509.log (and ECS
+ * JSON), one object per file or certificate, so an AND holds within it. */
+#define FILES_HDR                                                                                \
+    "#separator \\x09\n#set_separator\t,\n#path\tfiles\n"                                     \
+    "#fields\tts\tfuid\ttx_hosts\tfilename\tmime_type\ttotal_bytes\tmd5\n"                    \
+    "#types\ttime\tstring\tset[addr]\tstring\tstring\tcount\tstring\n"
+#define X509_HDR                                                                                 \
+    "#separator \\x09\n#set_separator\t,\n#path\tx509\n"                                      \
+    "#fields\tts\tid\tcertificate.serial\tcertificate.subject\tcertificate.issuer\tfingerprint\n" \
+    "#types\ttime\tstring\tstring\tstring\tstring\tstring\n"
+#define FP_A "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90"
+
+static void test_scan_buffer_pattern_file_x509(void **state)
+{
+    match_load_stats st = {0};
+    scan_stats ss = {0};
+    match_set *s = NULL;
+    (void)state;
+    assert_int_equal(match_set_new(&s, NULL), DT_OK);
+    add_ind(s, "indicator--00000000-0000-4000-8000-00000000000a",
+            "[file:name = 'invoice.pdf.exe']", &st);
+    add_ind(s, "indicator--00000000-0000-4000-8000-00000000000b",
+            "[file:name MATCHES '\\\\.exe$' AND file:size > 100000]", &st);
+    add_ind(s, "indicator--00000000-0000-4000-8000-00000000000c",
+            "[file:hashes.MD5 = '0123456789abcdef0123456789abcdef' AND "
+            "file:mime_type = 'application/x-dosexec']",
+            &st);
+    add_ind(s, "indicator--00000000-0000-4000-8000-00000000000d",
+            "[x509-certificate:subject LIKE '%CN=update.evil.example%']", &st);
+    add_ind(s, "indicator--00000000-0000-4000-8000-00000000000e",
+            "[x509-certificate:serial_number = '0A1B2C' AND "
+            "x509-certificate:hashes.'SHA-256' = '" FP_A "']",
+            &st);
+    assert_int_equal(match_set_compile(s, NULL), DT_OK);
+    assert_int_equal(st.evaluated, 5);
+
+    got *g = scan_text(s, SCAN_FORMAT_AUTO, "files.log",
+                       FILES_HDR
+                       /* line 6: a, b (big .exe), c (MD5 and type in one file) */
+                       "1.0\tF1\t198.51.100.1\tinvoice.pdf.exe\tapplication/x-dosexec\t250000\t"
+                       "0123456789ABCDEF0123456789ABCDEF\n"
+                       /* line 7: a small .exe, the MD5 with another type: none */
+                       "2.0\tF2\t198.51.100.1\tsetup.exe\ttext/plain\t900\t"
+                       "0123456789abcdef0123456789abcdef\n"
+                       /* line 8: size unset, a name that is no .exe: none */
+                       "3.0\tF3\t198.51.100.1\treport.exe.txt\t-\t-\t-\n",
+                       1, &ss);
+    assert_int_equal(g->count, 3);
+    assert_string_equal(g->lines[0], "6 indicator--00000000-0000-4000-8000-00000000000a "
+                                     "file filename invoice.pdf.exe");
+    assert_string_equal(g->lines[1], "6 indicator--00000000-0000-4000-8000-00000000000b "
+                                     "file filename invoice.pdf.exe");
+    /* the value reported is the first the pattern tests */
+    assert_string_equal(g->lines[2], "6 indicator--00000000-0000-4000-8000-00000000000c "
+                                     "file mime_type application/x-dosexec");
+    assert_int_equal(ss.skipped_lines, 0);
+    free(g);
+
+    g = scan_text(s, SCAN_FORMAT_AUTO, "x509.log",
+                  X509_HDR
+                  "1.0\tC1\t0A1B2C\tCN=update.evil.example,O=Evil\tCN=Some CA\t" FP_A "\n"
+                  /* the serial with another fingerprint; a near subject */
+                  "2.0\tC2\t0A1B2C\tCN=update.evil.example.org.notthis\tCN=Some CA\t"
+                  "b1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90\n",
+                  1, &ss);
+    assert_int_equal(g->count, 3);
+    assert_string_equal(g->lines[0], "6 indicator--00000000-0000-4000-8000-00000000000d "
+                                     "x509-certificate certificate.subject "
+                                     "CN=update.evil.example,O=Evil");
+    assert_string_equal(g->lines[1], "6 indicator--00000000-0000-4000-8000-00000000000e "
+                                     "x509-certificate certificate.serial 0A1B2C");
+    /* LIKE '%...%' holds for the longer name too: the pattern says so */
+    assert_string_equal(g->lines[2], "7 indicator--00000000-0000-4000-8000-00000000000d "
+                                     "x509-certificate certificate.subject "
+                                     "CN=update.evil.example.org.notthis");
+    free(g);
+
+    /* ECS JSON: file.name and file.size (a number) */
+    g = scan_text(s, SCAN_FORMAT_JSON, "ecs.json",
+                  "{\"@timestamp\":\"2024-01-01T00:00:00Z\",\"file\":{\"name\":\"big.exe\","
+                  "\"size\":150000}}\n"
+                  "{\"file\":{\"name\":\"big.exe\",\"size\":\"-\"}}\n",
+                  1, &ss);
+    assert_int_equal(g->count, 1);
+    assert_string_equal(g->lines[0], "1 indicator--00000000-0000-4000-8000-00000000000b "
+                                     "file file.name big.exe");
+    free(g);
+    match_set_free(s);
+}
+
+/* A value that is not UTF-8 on a record evaluated against patterns: the
+ * record is evaluated without it, nothing fails. */
+static void test_scan_buffer_pattern_invalid_utf8(void **state)
+{
+    match_load_stats st = {0};
+    scan_stats ss = {0};
+    match_set *s = NULL;
+    (void)state;
+    assert_int_equal(match_set_new(&s, NULL), DT_OK);
+    add_ind(s, "indicator--00000000-0000-4000-8000-000000000001",
+            "[domain-name:value LIKE '%.badcdn.example']", &st);
+    assert_int_equal(match_set_compile(s, NULL), DT_OK);
+    got *g = scan_text(s, SCAN_FORMAT_AUTO, "conn.log",
+                       CONN_HDR
+                       "1.0\t10.0.0.5\t40000\t198.51.100.7\t4444\ttcp\tx\xff\xfe.badcdn.example\n"
+                       "2.0\t10.0.0.5\t40000\t198.51.100.7\t4444\ttcp\tok.badcdn.example\n",
+                       1, &ss);
+    assert_int_equal(g->count, 1);
+    assert_string_equal(g->lines[0], "7 indicator--00000000-0000-4000-8000-000000000001 "
+                                     "domain-name query ok.badcdn.example");
+    free(g);
+    match_set_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -924,6 +1039,8 @@ int main(void)
         cmocka_unit_test(test_scan_fieldmap_parse_errors),
         cmocka_unit_test(test_scan_buffer_pattern_evaluated),
         cmocka_unit_test(test_scan_buffer_pattern_threads),
+        cmocka_unit_test(test_scan_buffer_pattern_file_x509),
+        cmocka_unit_test(test_scan_buffer_pattern_invalid_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
