@@ -419,6 +419,21 @@ static void test_pattern_atoms_extract_simple(void **state)
     pattern_free(p);
 }
 
+static void test_pattern_tests_property(void **state)
+{
+    (void)state;
+    pattern *p = parse_ok("([file:name = 'a.exe' OR file:hashes.MD5 = "
+                          "'d41d8cd98f00b204e9800998ecf8427e'] AND "
+                          "[x509-certificate:subject LIKE '%x%']) WITHIN 5 SECONDS");
+    assert_true(pattern_tests_property(p, "file", "name"));
+    assert_true(pattern_tests_property(p, "file", "hashes"));
+    assert_true(pattern_tests_property(p, "x509-certificate", "subject"));
+    assert_false(pattern_tests_property(p, "file", "size"));
+    assert_false(pattern_tests_property(p, "x509-certificate", "issuer"));
+    assert_false(pattern_tests_property(p, "domain-name", "name"));
+    pattern_free(p);
+}
+
 static void test_pattern_atoms_extract_not_simple(void **state)
 {
     const char *cases[][2] = {
@@ -463,6 +478,7 @@ int main(void)
         cmocka_unit_test(test_pattern_match_bounded),
         cmocka_unit_test(test_pattern_atoms_extract_simple),
         cmocka_unit_test(test_pattern_atoms_extract_not_simple),
+        cmocka_unit_test(test_pattern_tests_property),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
