@@ -1174,8 +1174,8 @@ size_t match_set_value_count(const match_set *s, match_type t)
 size_t match_set_memory(const match_set *s)
 {
     size_t m = (s->bloom ? (s->bloom_mask + 1) * 64 : 0) + (s->v4_24 ? (size_t)2 << 20 : 0) +
-               sizeof s->range16 + sizeof s->v4_16 + s->ids_cap + s->id_cap * sizeof *s->id_off + s->arena_cap +
-               (s->mask + 1) * sizeof(slot) + s->post_count * sizeof *s->posts;
+               sizeof s->range16 + sizeof s->v4_16 + s->ids_cap + s->id_cap * sizeof *s->id_off +
+               s->arena_cap + (s->mask + 1) * sizeof(slot) + s->post_count * sizeof *s->posts;
     for (int f = 0; f < 2; f++)
         m += s->seg[f].count * (2 * sizeof(u128) + 2 * sizeof(uint32_t));
     return m;

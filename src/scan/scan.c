@@ -77,9 +77,9 @@ const char *scan_format_name(scan_format f)
 }
 
 static const char *const class_names[SCAN_CLASS_COUNT] = {
-    "none",      "domain",       "ip",          "host",       "url",       "hash",
-    "x509",      "email",        "answer",      "text",       "guess",     "file-name",
-    "file-size", "file-mime",    "x509-subject", "x509-issuer", "x509-serial",
+    "none",         "domain",      "ip",         "host",      "url",       "hash",
+    "x509",         "email",       "answer",     "text",      "guess",     "file-name",
+    "file-size",    "file-mime",   "x509-subject", "x509-issuer", "x509-serial",
 };
 
 bool scan_class_parse(const char *s, size_t len, scan_class *out)
