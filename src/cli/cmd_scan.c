@@ -80,6 +80,7 @@ typedef struct sight {
     size_t nvals;
     struct {
         const char *type; /* STIX type (static string) */
+        const char *prop; /* its property path (static string), NULL: value or hashes */
         char *value;
     } vals[SIGHT_VALUES];
 } sight;
@@ -133,7 +134,8 @@ static void sight_add(out_ctx *o, const scan_match *m)
     if (g->nvals == SIGHT_VALUES || m->value_len == 0 || m->value_len > 2048)
         return;
     for (size_t i = 0; i < g->nvals; i++)
-        if (g->vals[i].type == type && strlen(g->vals[i].value) == m->value_len &&
+        if (g->vals[i].type == type && g->vals[i].prop == m->property &&
+            strlen(g->vals[i].value) == m->value_len &&
             memcmp(g->vals[i].value, m->value, m->value_len) == 0)
             return;
     char *v = malloc(m->value_len + 1);
@@ -144,6 +146,7 @@ static void sight_add(out_ctx *o, const scan_match *m)
     memcpy(v, m->value, m->value_len);
     v[m->value_len] = '\0';
     g->vals[g->nvals].type = type;
+    g->vals[g->nvals].prop = m->property;
     g->vals[g->nvals].value = v;
     g->nvals++;
 }
@@ -530,11 +533,24 @@ static const char *hash_algo(size_t hexlen)
          : hexlen == 128 ? "SHA-512" : NULL;
 }
 
-/* The SCO for one matched value, or NULL when it cannot be one. */
-static json_t *value_sco(const char *type, const char *value)
+/* The SCO for one matched value (at property prop of an object of type;
+ * NULL: its value, or its hashes), or NULL when it cannot be one: a file
+ * needs a name or hashes, and a port or a size alone is no object. */
+static json_t *value_sco(const char *type, const char *prop, const char *value)
 {
     json_t *o;
-    if (strcmp(type, "file") == 0 || strcmp(type, "x509-certificate") == 0) {
+    bool x509 = strcmp(type, "x509-certificate") == 0;
+    if (prop != NULL && strcmp(prop, "value") != 0 && strcmp(prop, "hashes") != 0) {
+        if (strcmp(type, "network-traffic") == 0 &&
+            (strcmp(prop, "dst_ref.value") == 0 || strcmp(prop, "src_ref.value") == 0))
+            /* the connection's address, as its own SCO */
+            return value_sco(strchr(value, ':') ? "ipv6-addr" : "ipv4-addr", NULL, value);
+        if (!((strcmp(type, "file") == 0 && strcmp(prop, "name") == 0) ||
+              (x509 && (strcmp(prop, "subject") == 0 || strcmp(prop, "issuer") == 0 ||
+                        strcmp(prop, "serial_number") == 0))))
+            return NULL;
+        o = json_pack("{s:s, s:s, s:s}", "type", type, "spec_version", "2.1", prop, value);
+    } else if (strcmp(type, "file") == 0 || x509) {
         size_t n = strlen(value);
         const char *algo = hash_algo(n);
         char lower[129];
@@ -639,7 +655,7 @@ static dt_status sights_record(node *n, const char *collection, const match_set 
         json_t *refs = json_array();
         oom = oom || refs == NULL;
         for (size_t k = 0; k < g->nvals && !oom; k++) {
-            json_t *sco = value_sco(g->vals[k].type, g->vals[k].value);
+            json_t *sco = value_sco(g->vals[k].type, g->vals[k].prop, g->vals[k].value);
             if (sco == NULL)
                 continue; /* not a value an SCO can hold (invalid UTF-8, odd hash) */
             if (json_array_append(refs, json_object_get(sco, "id")) != 0)

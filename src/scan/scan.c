@@ -264,6 +264,7 @@ typedef struct rec {
     bool has_ts;
     bool by_pattern;  /* from evaluating a whole pattern on the record */
     uint8_t sco;      /* then: the SCO bit index of the reported value */
+    uint8_t part;     /* and the part of the record it is (an obs sco) */
 } rec;
 
 /* An observable of the line being scanned, kept for pattern evaluation. */
@@ -285,6 +286,16 @@ static const char *part_key(unsigned part)
     static const char *const keys[] = {"name",    "size",   "mime_type",
                                        "subject", "issuer", "serial_number"};
     return part >= FP_NAME && part < PART_END ? keys[part - FP_NAME] : "hashes";
+}
+
+/* The property path of a part within an object of its SCO type. */
+static const char *part_property(unsigned part)
+{
+    static const char *const nt[] = {"src_ref.value", "dst_ref.value", "src_port", "dst_port",
+                                     "protocols"};
+    if (part == MATCH_FILE_HASH || part == MATCH_X509_HASH || part >= NT_COUNT)
+        return part_key(part);
+    return part >= NT_ORIG_H ? nt[part - NT_ORIG_H] : "value";
 }
 
 /* The SCO type (bit index) an observable part belongs to. */
@@ -1724,6 +1735,7 @@ static void eval_patterns(worker *w)
             .type = (uint8_t)(sco < MATCH_TYPE_COUNT ? sco : MATCH_IPV4),
             .by_pattern = true,
             .sco = (uint8_t)sco,
+            .part = o->sco,
         };
     }
     json_decref(scos);
@@ -2251,6 +2263,7 @@ static dt_status scan_run(const match_set *set, const char *name, const char *da
                 .has_ts = m->has_ts,
                 .ts_us = m->ts,
                 .sco_type = m->by_pattern ? match_sco_name(m->sco) : NULL,
+                .property = m->by_pattern ? part_property(m->part) : NULL,
             };
             if (on_match)
                 on_match(ctx, &sm);

@@ -125,6 +125,10 @@ typedef struct scan_match {
                                     type of the observable reported in field/value: the
                                     record's first one of a type the pattern names (for
                                     network-traffic, the responder address) */
+    const char *property;        /* for a pattern evaluated on the record, the property
+                                    path of value in an object of sco_type ("value",
+                                    "hashes", "name", "subject", "dst_ref.value", ...);
+                                    NULL for an indexed value */
 } scan_match;
 
 typedef void (*scan_match_fn)(void *ctx, const scan_match *m);

@@ -2,8 +2,10 @@
 # detente scan against the node's own indicators: only active ones (not
 # revoked, not expired), the newest version of an id held in two
 # collections, and --record-sightings: signed sightings with observed-data
-# and SCOs stored through the node (ledgered), a second run over the same
-# files recording nothing.
+# and SCOs stored through the node (ledgered; for a pattern evaluated on
+# each record, the value it tested: a certificate's subject, a
+# connection's address), a second run over the same files recording
+# nothing.
 set -euo pipefail
 BIN=${DETENTE_BIN:?}
 SRC=${DETENTE_SRC:?}
@@ -22,18 +24,21 @@ mk ${I}2 2024-01-01T00:00:00.000Z "[domain-name:value = 'wrccdc.org']" ',"revoke
 mk ${I}3 2024-01-01T00:00:00.000Z "[domain-name:value = 'wrccdc.org']" ',"valid_until":"2024-06-01T00:00:00Z"'
 mk ${I}4 2024-01-01T00:00:00.000Z "[x509-certificate:hashes.'SHA-256' = 'b2dafbcdbc75210672f137f27ce882ccb799887631655d4f11191d5a678e44fe']"
 mk ${I}5 2024-01-01T00:00:00.000Z "[domain-name:value = 'nothing-matches-this.example']"
+# evaluated on each record: their sightings hold the value the pattern tested
+mk ${I}6 2024-01-01T00:00:00.000Z "[x509-certificate:subject LIKE '%O=Palo Alto Networks%']"
+mk ${I}7 2024-01-01T00:00:00.000Z "[network-traffic:dst_port = 53 AND network-traffic:dst_ref.value = '10.0.0.100']"
 } > "$T/a.jsonl"
 # a newer version of indicator 5 in another collection: it now matches
 mk ${I}5 2024-02-01T00:00:00.000Z "[domain-name:value = 'ise.wrccdc.org']" > "$T/b.jsonl"
 "$BIN" import "$T/a.jsonl" > /dev/null
 "$BIN" import --collection peer-feed "$T/b.jsonl" > /dev/null
 
-LOGS=("$SRC/tests/data/zeek/dns.log.gz" "$SRC/tests/data/zeek/ssl.log.gz")
+LOGS=("$SRC/tests/data/zeek/dns.log.gz" "$SRC/tests/data/zeek/ssl.log.gz" "$SRC/tests/data/zeek/x509.log.gz")
 "$BIN" scan --threads 2 "${LOGS[@]}" > "$T/scan.out" 2> "$T/scan.err"
-grep -q "2 collections, 5 indicators, 3 indexed" "$T/scan.err" || fail "node load: $(cat "$T/scan.err")"
+grep -q "2 collections, 7 indicators, 3 indexed.*2 patterns evaluated on each record" "$T/scan.err" || fail "node load: $(cat "$T/scan.err")"
 grep -q "1 revoked, 1 not active now" "$T/scan.err" || fail "node skips: $(cat "$T/scan.err")"
 for k in 2 3; do grep -q "\"indicator\":\"${I}$k\"" "$T/scan.out" && fail "indicator $k should not match"; done
-for k in 1 4 5; do grep -q "\"indicator\":\"${I}$k\"" "$T/scan.out" || fail "indicator $k should match"; done
+for k in 1 4 5 6 7; do grep -q "\"indicator\":\"${I}$k\"" "$T/scan.out" || fail "indicator $k should match"; done
 grep -q '"sightings_recorded":0,' "$T/scan.out" || fail "sightings without the option"
 
 # record: one sighting per matched indicator, signed, ledgered
@@ -67,6 +72,19 @@ for s in sights:
     for r in od["object_refs"]:
         sco = byid[r]
         assert sco["type"] in ("domain-name", "ipv4-addr", "x509-certificate"), sco
+# the patterns evaluated on records: the tested subject, the connection's address
+def scos(ind):
+    out = []
+    for s in sights:
+        if s["sighting_of_ref"] == ind:
+            out += [byid[r] for r in byid[s["observed_data_refs"][0]]["object_refs"]]
+    return out
+I = "indicator--00000000-0000-4000-8000-00000000000"
+x = scos(I + "6")
+assert x and all(o["type"] == "x509-certificate" and "O=Palo Alto Networks" in o["subject"]
+                 for o in x), x
+a = scos(I + "7")
+assert a and all(o["type"] == "ipv4-addr" and o["value"] == "10.0.0.100" for o in a), a
 PY
 # the same files again: nothing new
 "$BIN" scan --record-sightings "${LOGS[@]}" > /dev/null 2> "$T/rec2.err"
