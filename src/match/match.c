@@ -1238,11 +1238,6 @@ const uint64_t *match_ipv4_map16(const match_set *s)
     return s->compiled ? s->v4_16 : NULL;
 }
 
-bool match_ipv4_may_hit(const match_set *s, uint32_t a)
-{
-    return match_ipv4_map16_has(match_ipv4_map16(s), a);
-}
-
 /* Might the set hold this exact address (its /24 holds one)? */
 static inline bool v4_maybe(const match_set *s, uint32_t a)
 {
@@ -1254,7 +1249,7 @@ static size_t lookup_v4(const match_set *s, uint32_t a, match_hit *hits, size_t 
     uint8_t k[4] = {(uint8_t)(a >> 24), (uint8_t)(a >> 16), (uint8_t)(a >> 8), (uint8_t)a};
     if (s->value_count[MATCH_IPV4] == 0)
         return n;
-    if (!(s->v4_16[a >> 22] >> ((a >> 16) & 63) & 1))
+    if (!match_ipv4_map16_has(s->v4_16, a))
         return n;
     if (v4_maybe(s, a))
         n = add_slot_hit(s, MATCH_IPV4, find(s, MATCH_IPV4, k, 4), hits, n, max);
@@ -1563,7 +1558,7 @@ static bool many_keys(const match_set *s, const match_query *q, mquery *mq, mkey
     case MATCH_IPV4: {
         uint32_t a = q->a4;
         if (s->value_count[MATCH_IPV4] == 0 || (!q->parsed && !match_ipv4_parse(v, len, &a)) ||
-            !(s->v4_16[a >> 22] >> ((a >> 16) & 63) & 1))
+            !match_ipv4_map16_has(s->v4_16, a))
             return true;
         if (b + 4 > MANY_BYTES)
             return false;

@@ -91,13 +91,11 @@ typedef struct match_hit {
 size_t match_lookup(const match_set *s, match_type t, const char *v, size_t len, match_hit *hits,
                     size_t max);
 
-/* False when no IPv4 value or range of the set shares the address's /16
- * (one bit of an 8 KiB map, in L1 while a log is scanned): the address
- * cannot hit and need not be looked up. True says nothing more. */
-bool match_ipv4_may_hit(const match_set *s, uint32_t a);
-
-/* The same map for callers that test many addresses: 1024 words, bit
- * (a >> 16) set when an address a may hit (NULL before compile). */
+/* The set's map of the /16s that hold an IPv4 value or are touched by a
+ * range: 1024 words, bit (a >> 16) set when address a may hit (NULL
+ * before compile). One bit of an 8 KiB map, in L1 while a log is
+ * scanned: an address whose bit is clear cannot hit and need not be
+ * looked up; a set bit says nothing more. */
 const uint64_t *match_ipv4_map16(const match_set *s);
 static inline bool match_ipv4_map16_has(const uint64_t *map, uint32_t a)
 {

@@ -1579,12 +1579,9 @@ static json_t *obs_scos(const worker *w)
         const obs *o = &w->obs[i];
         json_t *sco = NULL, *v;
         unsigned sco_type = o->sco;
-        if (part_sco(o->sco) == MATCH_FILE_HASH) {
-            ok = group_add(w, arr, files, &nfiles, o, i);
-            continue;
-        }
-        if (part_sco(o->sco) == MATCH_X509_HASH) {
-            ok = group_add(w, arr, certs, &ncerts, o, i);
+        if (part_sco(o->sco) == MATCH_FILE_HASH || part_sco(o->sco) == MATCH_X509_HASH) {
+            bool file = part_sco(o->sco) == MATCH_FILE_HASH;
+            ok = group_add(w, arr, file ? files : certs, file ? &nfiles : &ncerts, o, i);
             continue;
         }
         if (o->sco == NT_ORIG_H || o->sco == NT_RESP_H)
